@@ -1,0 +1,180 @@
+import Foundation
+
+/// The result of verifying a bundle or a store: what was verified, or the first failure.
+public struct VerificationReport: Hashable, Sendable, CustomStringConvertible {
+    /// The log origin, once known.
+    public var origin: String?
+    /// The entries checked, `[start, end)`.
+    public var range: Range<UInt64>?
+    /// The verified root at `range.upperBound`.
+    public var root: Hash256?
+    /// The number of checkpoints whose signatures and roots were checked.
+    public var checkpointsChecked: Int = 0
+    /// The number of per-entry signatures checked.
+    public var signaturesChecked: UInt64 = 0
+    /// The first failure, or nil when everything verified.
+    public var failure: VerificationFailure?
+    /// Things the user should know that are not failures (e.g. an unpinned key).
+    public var warnings: [String] = []
+
+    public init() {}
+
+    /// Whether everything checked out.
+    public var ok: Bool { failure == nil && range != nil }
+
+    public var description: String {
+        let name = origin ?? "?"
+        if let failure { return "FAILED \(name): \(failure)" }
+        guard let range, let root else { return "FAILED \(name): nothing was verified" }
+        return "OK \(name): entries \(range.lowerBound)..<\(range.upperBound) verified, root \(root.hex), \(checkpointsChecked) checkpoint(s)"
+    }
+}
+
+/// Verifies an export bundle line by line (streaming, constant memory).
+///
+/// Feed every line (without its newline) to ``feed(_:)``, then call ``finish()``.
+public struct BundleVerifier: Sendable {
+    private var pinnedKey: Ed25519NoteVerifier?
+    private var key: Ed25519NoteVerifier?
+    private var chain: ChainVerifier?
+    private var header: BundleHeader?
+    private var checkpointSeen = false
+    private var lineNumber = 0
+    private var report = VerificationReport()
+
+    /// A verifier that checks signatures against `pinnedKey`, or against the key the bundle names
+    /// when nil (with a warning: the bundle could then have been re-signed by anyone).
+    public init(pinnedKey: Ed25519NoteVerifier?) {
+        self.pinnedKey = pinnedKey
+    }
+
+    /// Whether a failure was already found (further lines are ignored).
+    public var failed: Bool { report.failure != nil }
+
+    private mutating func fail(_ f: VerificationFailure) {
+        if report.failure == nil {
+            report.failure = VerificationFailure(f.code, seq: f.seq, "line \(lineNumber): \(f.reason)")
+        }
+    }
+
+    /// Checks one line.
+    public mutating func feed(_ line: some Collection<UInt8>) {
+        lineNumber += 1
+        guard report.failure == nil else { return }
+        if checkpointSeen {
+            fail(VerificationFailure(.truncated, "data after the checkpoint line"))
+            return
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(line)
+        } catch {
+            fail(VerificationFailure(.malformed, seq: chain?.nextSeq, "not valid JSON: \(error)"))
+            return
+        }
+        do throws(VerificationFailure) {
+            if header == nil {
+                try readHeader(value)
+            } else if case .string(let note)? = value["checkpoint"] {
+                try readCheckpoint(note)
+            } else {
+                try readEntry(value)
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    private mutating func readHeader(_ value: JSONValue) throws(VerificationFailure) {
+        let h: BundleHeader
+        do { h = try BundleHeader(parsing: value) } catch { throw VerificationFailure(.malformed, error.reason) }
+        let stated: Ed25519NoteVerifier
+        do { stated = try Ed25519NoteVerifier(verifierKey: h.verifierKey) } catch {
+            throw VerificationFailure(.malformed, "header verifier_key: \(error.reason)")
+        }
+        if let pinnedKey {
+            guard pinnedKey == stated else {
+                throw VerificationFailure(.keyMismatch, "bundle names key \(h.verifierKey), not the pinned key \(pinnedKey.verifierKey)")
+            }
+        } else {
+            report.warnings.append("no --key given: signatures were checked against the key the bundle itself names")
+        }
+        guard stated.name == h.origin else {
+            throw VerificationFailure(.keyMismatch, "key name \(stated.name) is not the log origin \(h.origin)")
+        }
+        let tree: CompactRange
+        do { tree = try CompactRange(size: h.start, nodes: h.prefix) } catch {
+            throw VerificationFailure(.malformed, "header prefix has \(h.prefix.count) hashes; a compact range of [0, \(h.start)) has \(h.start.nonzeroBitCount)")
+        }
+        key = stated
+        header = h
+        report.origin = h.origin
+        chain = ChainVerifier(origin: h.origin, tree: tree, entryKey: stated)
+    }
+
+    private mutating func readEntry(_ value: JSONValue) throws(VerificationFailure) {
+        guard var chain else { throw VerificationFailure(.malformed, "entry before header") }
+        let seq = chain.nextSeq
+        guard case .object(let m) = value, let entryValue = m["entry"] else {
+            throw VerificationFailure(.malformed, seq: seq, "line is neither an entry nor a checkpoint")
+        }
+        if let extra = m.keys.first(where: { !["entry", "hash", "sig"].contains($0) }) {
+            throw VerificationFailure(.malformed, seq: seq, "entry line has an unknown member \"\(extra)\"")
+        }
+        let entry: LedgerEntry
+        do { entry = try LedgerEntry(parsing: entryValue) } catch { throw VerificationFailure(.malformed, seq: seq, error.reason) }
+        guard case .string(let hashHex)? = m["hash"], !hashHex.contains(where: \.isUppercase), let claimed = Hash256(hex: hashHex) else {
+            throw VerificationFailure(.malformed, seq: seq, "\"hash\" must be 64 lower-case hex digits")
+        }
+        var sig: [UInt8]?
+        if let s = m["sig"] {
+            guard case .string(let b64) = s, let raw = Data(base64Encoded: b64) else {
+                throw VerificationFailure(.malformed, seq: seq, "\"sig\" must be base64")
+            }
+            sig = Array(raw)
+        }
+        try chain.append(entry: entry, bytes: entryValue.canonicalBytes, claimedHash: claimed, signature: sig)
+        self.chain = chain
+    }
+
+    private mutating func readCheckpoint(_ note: String) throws(VerificationFailure) {
+        guard let chain, let key else { throw VerificationFailure(.malformed, "checkpoint before header") }
+        _ = try chain.check(checkpoint: note, key: key)
+        checkpointSeen = true
+        report.checkpointsChecked += 1
+    }
+
+    /// The report: the verified range and root, or the first failure.
+    public func finish() -> VerificationReport {
+        var r = report
+        guard r.failure == nil else { return r }
+        guard let header, let chain else {
+            r.failure = VerificationFailure(.truncated, "the bundle is empty (no header line)")
+            return r
+        }
+        guard checkpointSeen else {
+            r.failure = VerificationFailure(.truncated, seq: chain.nextSeq, "the bundle ends without a checkpoint line (truncated?)")
+            return r
+        }
+        r.range = header.start..<chain.nextSeq
+        r.root = chain.tree.root
+        r.signaturesChecked = chain.signaturesChecked
+        return r
+    }
+
+    /// Verifies a whole bundle held in memory.
+    public static func verify(_ data: some Collection<UInt8>, pinnedKey: Ed25519NoteVerifier?) -> VerificationReport {
+        var v = BundleVerifier(pinnedKey: pinnedKey)
+        var lineStart = data.startIndex
+        var i = data.startIndex
+        while i != data.endIndex {
+            if data[i] == 0x0A {
+                v.feed(data[lineStart..<i])
+                lineStart = data.index(after: i)
+            }
+            i = data.index(after: i)
+        }
+        if lineStart != data.endIndex { v.feed(data[lineStart..<data.endIndex]) }
+        return v.finish()
+    }
+}

@@ -1,0 +1,78 @@
+/// A validated, normalized audit event (DESIGN §4): what gets hashed into the ledger.
+///
+/// Normalization fills in `id` (a UUIDv7) and `time` (the receive time) when absent, and nothing
+/// else: the event is otherwise kept exactly as sent.
+public struct AuditEvent: Hashable, Sendable {
+    /// The normalized event object.
+    public let value: JSONValue
+    /// The idempotency key.
+    public let id: String
+    /// When it happened.
+    public let time: Timestamp
+
+    private init(value: JSONValue, id: String, time: Timestamp) {
+        self.value = value
+        self.id = id
+        self.time = time
+    }
+
+    /// Validates `value` and returns the normalized event, or every problem found.
+    ///
+    /// - Parameters:
+    ///   - receivedAt: the receive time, used for `time` when the event has none.
+    ///   - makeID: makes an ID when the event has none.
+    public static func validate(
+        _ value: JSONValue, receivedAt: Timestamp, makeID: () -> String = { UUIDv7.make() }
+    ) -> Result<AuditEvent, ValidationProblems> {
+        let problems = EventValidator().problems(value, against: EventSchema.root)
+        guard problems.isEmpty, case .object(var members) = value else {
+            return .failure(ValidationProblems(problems.isEmpty ? [Problem(pointer: "", message: "must be an object")] : problems))
+        }
+        let id: String
+        if case .string(let given)? = members["id"] {
+            id = given
+        } else {
+            id = makeID()
+            members["id"] = .string(id)
+        }
+        let time: Timestamp
+        if case .string(let t)? = members["time"], let parsed = Timestamp(rfc3339: t) {
+            time = parsed
+        } else {
+            time = receivedAt
+            members["time"] = .string(receivedAt.rfc3339)
+        }
+        return .success(AuditEvent(value: .object(members), id: id, time: time))
+    }
+
+    /// Rebuilds an event from a stored, already validated value (e.g. read back from the ledger).
+    public init?(stored value: JSONValue) {
+        guard case .string(let id)? = value["id"], case .string(let t)? = value["time"], let time = Timestamp(rfc3339: t)
+        else { return nil }
+        self.init(value: value, id: id, time: time)
+    }
+
+    /// The `action`.
+    public var action: String { value["action"]?.stringValue ?? "" }
+    /// The `category`, if given.
+    public var category: String? { value["category"]?.stringValue }
+    /// `actor.id`.
+    public var actorID: String { value["actor"]?["id"]?.stringValue ?? "" }
+    /// `on_behalf_of.id`, if given.
+    public var onBehalfOfID: String? { value["on_behalf_of"]?["id"]?.stringValue }
+    /// `agent.id`, or `agent.name` when there is no id.
+    public var agentID: String? { value["agent"]?["id"]?.stringValue ?? value["agent"]?["name"]?.stringValue }
+    /// `session.id`, if given.
+    public var sessionID: String? { value["session"]?["id"]?.stringValue }
+    /// `resource.type`, if given.
+    public var resourceType: String? { value["resource"]?["type"]?.stringValue }
+    /// `resource.id`, if given.
+    public var resourceID: String? { value["resource"]?["id"]?.stringValue }
+    /// `outcome.status`, if given.
+    public var outcomeStatus: String? { value["outcome"]?["status"]?.stringValue }
+    /// `risk.level` as a rank (0 = none … 4 = critical), if given.
+    public var riskRank: Int? {
+        guard let level = value["risk"]?["level"]?.stringValue else { return nil }
+        return EventSchema.riskLevels.firstIndex(of: level)
+    }
+}

@@ -1,0 +1,131 @@
+import AttestCore
+
+/// A tenant's log as the store knows it.
+public struct LogInfo: Hashable, Sendable {
+    /// The tenant name (e.g. `default`).
+    public let tenant: String
+    /// The log origin, `PREFIX/TENANT`, which is also the checkpoint key name.
+    public let origin: String
+    public init(tenant: String, origin: String) {
+        self.tenant = tenant
+        self.origin = origin
+    }
+}
+
+/// What the ledger answers for one appended event.
+public struct Receipt: Hashable, Sendable {
+    /// The event ID (the client's idempotency key or the server's UUIDv7).
+    public let id: String
+    /// Its position in the log.
+    public let seq: UInt64
+    /// Its entry hash.
+    public let hash: Hash256
+    /// True when the ID was already in the log: nothing was added, this is the first receipt.
+    public let duplicate: Bool
+    public init(id: String, seq: UInt64, hash: Hash256, duplicate: Bool) {
+        self.id = id
+        self.seq = seq
+        self.hash = hash
+        self.duplicate = duplicate
+    }
+}
+
+/// A signed checkpoint as stored.
+public struct StoredCheckpoint: Hashable, Sendable {
+    /// Tree size.
+    public let size: UInt64
+    /// Root hash at that size.
+    public let root: Hash256
+    /// The signed note text.
+    public let note: String
+    /// When it was written.
+    public let createdAt: Timestamp
+    public init(size: UInt64, root: Hash256, note: String, createdAt: Timestamp) {
+        self.size = size
+        self.root = root
+        self.note = note
+        self.createdAt = createdAt
+    }
+}
+
+/// The outcome of an append: one receipt per event, in order, and the checkpoint that covers them.
+public struct AppendResult: Hashable, Sendable {
+    public let receipts: [Receipt]
+    /// The checkpoint signed in the same transaction (or the latest, if every event was a duplicate).
+    public let checkpoint: StoredCheckpoint
+    public init(receipts: [Receipt], checkpoint: StoredCheckpoint) {
+        self.receipts = receipts
+        self.checkpoint = checkpoint
+    }
+}
+
+/// One stored entry.
+public struct StoredEntry: Hashable, Sendable {
+    public let seq: UInt64
+    /// The hash recorded next to the entry.
+    public let hash: Hash256
+    /// The canonical entry bytes (what is hashed).
+    public let bytes: [UInt8]
+    /// The per-entry signature, when signing per entry is on.
+    public let signature: [UInt8]?
+    public init(seq: UInt64, hash: Hash256, bytes: [UInt8], signature: [UInt8]?) {
+        self.seq = seq
+        self.hash = hash
+        self.bytes = bytes
+        self.signature = signature
+    }
+}
+
+/// An error from a store, with a stable code. Messages never carry secrets.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+        public static let notFound = Code("not_found")
+        public static let invalidArgument = Code("invalid_argument")
+        public static let corrupt = Code("corrupt")
+        public static let conflict = Code("conflict")
+        public static let unavailable = Code("unavailable")
+    }
+    public let code: Code
+    public let reason: String
+    public init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+    public var description: String { reason }
+    public static func == (a: Self, b: Self) -> Bool { a.code == b.code }
+    public func hash(into h: inout Hasher) { h.combine(code) }
+}
+
+/// The append-only ledger of every tenant: the SQLite store now, PostgreSQL next.
+///
+/// Implementations assign `seq`s, chain, extend the Merkle tree and sign a checkpoint in the same
+/// transaction as the entries, so nothing is acknowledged before it is durable and signed.
+public protocol LedgerStore: Sendable {
+    /// Every log, ordered by tenant.
+    func logs() async throws -> [LogInfo]
+    /// The log of `tenant`, created (with an empty signed checkpoint) when `create` is true.
+    func log(tenant: String, create: Bool) async throws -> LogInfo?
+    /// Appends events atomically; repeated IDs return their first receipt and add nothing.
+    func append(tenant: String, events: [AuditEvent], receivedAt: Timestamp) async throws -> AppendResult
+    /// The newest checkpoint of `tenant`'s log.
+    func latestCheckpoint(tenant: String) async throws -> StoredCheckpoint?
+    /// Checkpoints with sizes in `range`, ascending.
+    func checkpoints(tenant: String, sizes range: ClosedRange<UInt64>, limit: Int) async throws -> [StoredCheckpoint]
+    /// Entries with `seq` from `start`, at most `limit`, in order.
+    func entries(tenant: String, from start: UInt64, limit: Int) async throws -> [StoredEntry]
+    /// Stored hashes of perfect subtrees (every level for which the store keeps nodes).
+    func nodes(tenant: String, ids: [Merkle.NodeID]) async throws -> [Merkle.NodeID: Hash256]
+    /// The RFC 9162 inclusion proof of entry `seq` in the tree of size `size`.
+    func inclusionProof(tenant: String, seq: UInt64, size: UInt64) async throws -> [Hash256]
+    /// The RFC 9162 consistency proof between tree sizes `from` and `to`.
+    func consistencyProof(tenant: String, from: UInt64, to: UInt64) async throws -> [Hash256]
+    /// The compact range of [0, size): the bundle prefix.
+    func compactRange(tenant: String, size: UInt64) async throws -> CompactRange
+    /// A checkpoint for exactly `size` entries: the stored one if there is one, else one signed now.
+    func checkpoint(tenant: String, size: UInt64) async throws -> StoredCheckpoint
+    /// The verifier key of the log.
+    func verifierKey(tenant: String) async throws -> String
+}

@@ -1,0 +1,361 @@
+import AttestCore
+import Foundation
+import GRDB
+
+/// The embedded ledger store: one SQLite file in WAL mode with `synchronous=FULL`, so a commit is
+/// on disk before `append` returns.
+public final class SQLiteLedgerStore: LedgerStore {
+    /// Options fixed when the store is opened.
+    public struct Options: Sendable {
+        /// Also sign each entry hash (FORMAT: per-entry signatures).
+        public var signEntries: Bool
+        /// The installation's origin prefix; logs are named `PREFIX/TENANT`. Only used when the
+        /// store is created; an existing store keeps its own and refuses a different one.
+        public var originPrefix: String?
+        public init(signEntries: Bool = false, originPrefix: String? = nil) {
+            self.signEntries = signEntries
+            self.originPrefix = originPrefix
+        }
+    }
+
+    /// Merkle nodes of this level and above are stored; lower ones are recomputed from ≤ 16 leaves.
+    public static let minStoredLevel: UInt8 = 4
+
+    let pool: DatabasePool
+    let signers: any LogSigners
+    let options: Options
+    /// The installation's origin prefix.
+    public let originPrefix: String
+
+    /// Opens (creating if needed) the store at `path`.
+    public init(path: String, signers: any LogSigners, options: Options = Options()) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try SQLiteSchema.migrator.migrate(pool)
+        } catch {
+            throw StoreError(.unavailable, "cannot open the ledger database at \(path): \(Self.describe(error))")
+        }
+        self.signers = signers
+        self.options = options
+        let wanted = options.originPrefix
+        if let p = wanted, !Self.isValidPrefix(p) {
+            throw StoreError(.invalidArgument, "origin prefix \"\(p)\" is not valid: use letters, digits, '.', '-', '_' and '/', no spaces or '+'")
+        }
+        originPrefix = try pool.write { db -> String in
+            if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'origin_prefix'") {
+                if let wanted, wanted != stored {
+                    throw StoreError(.conflict, "this store's origin prefix is \"\(stored)\"; it cannot be changed to \"\(wanted)\"")
+                }
+                return stored
+            }
+            let prefix = wanted ?? "attest.local/" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('origin_prefix', ?), ('format', 'attest/v1')", arguments: [prefix])
+            return prefix
+        }
+    }
+
+    static func isValidPrefix(_ p: String) -> Bool {
+        !p.isEmpty && p.utf8.count <= 200 && NoteKeyName.isValid(p)
+            && p.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "./-_:".unicodeScalars.contains($0)) }
+    }
+
+    /// Whether `tenant` is a valid tenant name: 1–63 of `a-z 0-9 _ -`, starting with a letter or digit.
+    public static func isValidTenant(_ tenant: String) -> Bool {
+        guard let first = tenant.utf8.first, tenant.utf8.count <= 63 else { return false }
+        func ok(_ b: UInt8) -> Bool { (b >= 97 && b <= 122) || (b >= 48 && b <= 57) }
+        return ok(first) && tenant.utf8.allSatisfy { ok($0) || $0 == 95 || $0 == 45 }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
+        return "\(error)"
+    }
+
+    /// Runs a write transaction, mapping database errors to ``StoreError``.
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError(.unavailable, "database write failed: \(Self.describe(error))")
+        }
+    }
+
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError(.unavailable, "database read failed: \(Self.describe(error))")
+        }
+    }
+
+    // MARK: Logs
+
+    public func logs() async throws -> [LogInfo] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT tenant, origin FROM logs ORDER BY tenant").map {
+                LogInfo(tenant: $0[0], origin: $0[1])
+            }
+        }
+    }
+
+    public func log(tenant: String, create: Bool) async throws -> LogInfo? {
+        guard Self.isValidTenant(tenant) else {
+            throw StoreError(.invalidArgument, "tenant \"\(tenant)\" is not valid: 1-63 of a-z 0-9 _ -, starting with a letter or digit")
+        }
+        if let found = try await read({ db in try Self.logRow(db, tenant: tenant) }) {
+            return LogInfo(tenant: tenant, origin: found.origin)
+        }
+        guard create else { return nil }
+        let origin = originPrefix + "/" + tenant
+        let signer = try signers.signer(forOrigin: origin)
+        return try await write { db in
+            if let found = try Self.logRow(db, tenant: tenant) { return LogInfo(tenant: tenant, origin: found.origin) }
+            let now = Timestamp.now()
+            try db.execute(sql: "INSERT INTO logs (tenant, origin, created_at) VALUES (?, ?, ?)", arguments: [tenant, origin, now.microseconds])
+            let logID = db.lastInsertedRowID
+            // Size 0 gets a signed checkpoint too, so a new log is verifiable from the start.
+            let empty = Checkpoint(origin: origin, size: 0, root: Merkle.emptyRoot)
+            let note = try SignedCheckpoint(signing: empty, with: signer).serialized
+            try db.execute(
+                sql: "INSERT INTO checkpoints (log_id, size, root, note, frontier, created_at) VALUES (?, 0, ?, ?, ?, ?)",
+                arguments: [logID, Data(Merkle.emptyRoot.bytes), note, Data(), now.microseconds])
+            try db.execute(sql: "INSERT INTO index_state (log_id, indexed_size) VALUES (?, 0)", arguments: [logID])
+            return LogInfo(tenant: tenant, origin: origin)
+        }
+    }
+
+    static func logRow(_ db: Database, tenant: String) throws -> (id: Int64, origin: String)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT log_id, origin FROM logs WHERE tenant = ?", arguments: [tenant]) else {
+            return nil
+        }
+        return (row[0], row[1])
+    }
+
+    func logID(_ db: Database, _ tenant: String) throws -> (id: Int64, origin: String) {
+        guard let row = try Self.logRow(db, tenant: tenant) else {
+            throw StoreError(.notFound, "no log for tenant \"\(tenant)\"")
+        }
+        return row
+    }
+
+    // MARK: Append
+
+    public func append(tenant: String, events: [AuditEvent], receivedAt: Timestamp) async throws -> AppendResult {
+        guard let info = try await log(tenant: tenant, create: true) else { throw StoreError(.notFound, "no log") }
+        let signer = try signers.signer(forOrigin: info.origin)
+        let signEntries = options.signEntries
+        return try await write { db in
+            let (logID, origin) = try self.logID(db, tenant)
+            guard let head = try Row.fetchOne(
+                db, sql: "SELECT size, frontier FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1", arguments: [logID])
+            else { throw StoreError(.corrupt, "log \(tenant) has no checkpoint") }
+            let size = UInt64(head[0] as Int64)
+            var tree = try CompactRange(size: size, encoded: Array(head[1] as Data))
+            var prev = Hash256.zero
+            if size > 0 {
+                guard let data = try Data.fetchOne(db, sql: "SELECT hash FROM entries WHERE log_id = ? AND seq = ?", arguments: [logID, Int64(size - 1)]),
+                    let h = Hash256(bytes: data)
+                else { throw StoreError(.corrupt, "log \(tenant) is missing entry \(size - 1)") }
+                prev = h
+            }
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO entries (log_id, seq, hash, event_id, received_at, sig, entry) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (log_id, event_id) DO NOTHING
+                """)
+            let insertNode = try db.cachedStatement(sql: "INSERT INTO nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)")
+            let lookup = try db.cachedStatement(sql: "SELECT seq, hash FROM entries WHERE log_id = ? AND event_id = ?")
+            var receipts: [Receipt] = []
+            receipts.reserveCapacity(events.count)
+            for event in events {
+                let seq = tree.size
+                let entry = LedgerEntry(origin: origin, seq: seq, prev: prev, receivedAt: receivedAt, event: event.value)
+                let bytes = entry.canonicalBytes
+                let hash = LedgerEntry.hash(canonicalBytes: bytes)
+                let sig: Data? = signEntries ? Data(try signer.sign(LedgerEntry.signatureMessage(for: hash))) : nil
+                try insert.execute(arguments: [logID, Int64(seq), Data(hash.bytes), event.id, receivedAt.microseconds, sig, Data(bytes)])
+                if db.changesCount == 0 {
+                    guard let row = try Row.fetchOne(lookup, arguments: [logID, event.id]), let h = Hash256(bytes: row[1] as Data) else {
+                        throw StoreError(.corrupt, "event \(event.id) conflicts but cannot be read")
+                    }
+                    receipts.append(Receipt(id: event.id, seq: UInt64(row[0] as Int64), hash: h, duplicate: true))
+                    continue
+                }
+                var nodeError: (any Error)?
+                tree.append(hash) { id, h in
+                    guard id.level >= Self.minStoredLevel, nodeError == nil else { return }
+                    do {
+                        try insertNode.execute(arguments: [logID, Int64(id.level), Int64(id.index), Data(h.bytes)])
+                    } catch { nodeError = error }
+                }
+                if let nodeError { throw nodeError }
+                prev = hash
+                receipts.append(Receipt(id: event.id, seq: seq, hash: hash, duplicate: false))
+            }
+            if tree.size == size {
+                guard let latest = try Self.fetchCheckpoints(db, logID: logID, sizes: size...size, limit: 1).first else {
+                    throw StoreError(.corrupt, "log \(tenant) lost its checkpoint")
+                }
+                return AppendResult(receipts: receipts, checkpoint: latest)
+            }
+            let root = tree.root
+            let note = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: tree.size, root: root), with: signer).serialized
+            let now = Timestamp.now()
+            try db.execute(
+                sql: "INSERT INTO checkpoints (log_id, size, root, note, frontier, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [logID, Int64(tree.size), Data(root.bytes), note, Data(tree.encoded), now.microseconds])
+            return AppendResult(receipts: receipts, checkpoint: StoredCheckpoint(size: tree.size, root: root, note: note, createdAt: now))
+        }
+    }
+
+    // MARK: Reads
+
+    static func fetchCheckpoints(_ db: Database, logID: Int64, sizes: ClosedRange<UInt64>, limit: Int) throws -> [StoredCheckpoint] {
+        let upper = Int64(clamping: sizes.upperBound)
+        return try Row.fetchAll(
+            db, sql: "SELECT size, root, note, created_at FROM checkpoints WHERE log_id = ? AND size BETWEEN ? AND ? ORDER BY size LIMIT ?",
+            arguments: [logID, Int64(clamping: sizes.lowerBound), upper, limit]
+        ).map { row in
+            guard let root = Hash256(bytes: row[1] as Data) else { throw StoreError(.corrupt, "checkpoint root is not 32 bytes") }
+            return StoredCheckpoint(size: UInt64(row[0] as Int64), root: root, note: row[2], createdAt: Timestamp(microseconds: row[3]))
+        }
+    }
+
+    public func latestCheckpoint(tenant: String) async throws -> StoredCheckpoint? {
+        try await read { db in
+            guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
+            guard let size = try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID]) else {
+                return nil
+            }
+            return try Self.fetchCheckpoints(db, logID: logID, sizes: UInt64(size)...UInt64(size), limit: 1).first
+        }
+    }
+
+    public func checkpoints(tenant: String, sizes range: ClosedRange<UInt64>, limit: Int) async throws -> [StoredCheckpoint] {
+        try await read { db in
+            let (logID, _) = try self.logID(db, tenant)
+            return try Self.fetchCheckpoints(db, logID: logID, sizes: range, limit: limit)
+        }
+    }
+
+    public func entries(tenant: String, from start: UInt64, limit: Int) async throws -> [StoredEntry] {
+        try await read { db in
+            let (logID, _) = try self.logID(db, tenant)
+            var out: [StoredEntry] = []
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT seq, hash, sig, entry FROM entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                arguments: [logID, Int64(clamping: start), limit])
+            while let row = try rows.next() {
+                let hashData: Data = row[1]
+                guard let h = Hash256(bytes: hashData) else {
+                    throw StoreError(.corrupt, "entry \(row[0] as Int64) has a hash of \(hashData.count) bytes")
+                }
+                let sig: Data? = row[2]
+                out.append(StoredEntry(seq: UInt64(row[0] as Int64), hash: h, bytes: Array(row[3] as Data), signature: sig.map { Array($0) }))
+            }
+            return out
+        }
+    }
+
+    public func nodes(tenant: String, ids: [Merkle.NodeID]) async throws -> [Merkle.NodeID: Hash256] {
+        try await read { db in
+            let (logID, _) = try self.logID(db, tenant)
+            return try Self.storedNodes(db, logID: logID, ids: ids.filter { $0.level >= Self.minStoredLevel })
+        }
+    }
+
+    static func storedNodes(_ db: Database, logID: Int64, ids: [Merkle.NodeID]) throws -> [Merkle.NodeID: Hash256] {
+        let stmt = try db.cachedStatement(sql: "SELECT hash FROM nodes WHERE log_id = ? AND level = ? AND idx = ?")
+        var out: [Merkle.NodeID: Hash256] = [:]
+        for id in ids {
+            if let data = try Data.fetchOne(stmt, arguments: [logID, Int64(id.level), Int64(id.index)]), let h = Hash256(bytes: data) {
+                out[id] = h
+            }
+        }
+        return out
+    }
+
+    /// Hashes of the given perfect subtrees: stored nodes for high levels, recomputed from entry
+    /// hashes below ``minStoredLevel``. Every ID must lie within the log's current size.
+    static func resolveNodes(_ db: Database, logID: Int64, ids: [Merkle.NodeID]) throws -> [Merkle.NodeID: Hash256] {
+        var out = try storedNodes(db, logID: logID, ids: ids.filter { $0.level >= minStoredLevel })
+        let leaves = try db.cachedStatement(sql: "SELECT hash FROM entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq")
+        for id in ids where out[id] == nil {
+            let start = id.index << UInt64(id.level)
+            let count = UInt64(1) << UInt64(id.level)
+            let hashes = try Data.fetchAll(leaves, arguments: [logID, Int64(start), Int64(start + count)]).compactMap { Hash256(bytes: $0) }
+            guard hashes.count == Int(count) else {
+                throw StoreError(.corrupt, "Merkle node level \(id.level) index \(id.index) cannot be rebuilt: \(hashes.count) of \(count) entries found")
+            }
+            out[id] = Merkle.root(of: hashes)
+        }
+        return out
+    }
+
+    func currentSize(_ db: Database, logID: Int64) throws -> UInt64 {
+        UInt64(try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID]) ?? 0)
+    }
+
+    public func inclusionProof(tenant: String, seq: UInt64, size: UInt64) async throws -> [Hash256] {
+        try await read { db in
+            let (logID, _) = try self.logID(db, tenant)
+            let current = try self.currentSize(db, logID: logID)
+            guard size <= current else { throw StoreError(.invalidArgument, "size \(size) is beyond the log size \(current)") }
+            guard seq < size else { throw StoreError(.invalidArgument, "seq \(seq) is not below size \(size)") }
+            let plan = try Merkle.inclusionProofPlan(index: seq, size: size)
+            return try plan.resolve(try Self.resolveNodes(db, logID: logID, ids: plan.neededNodes))
+        }
+    }
+
+    public func consistencyProof(tenant: String, from: UInt64, to: UInt64) async throws -> [Hash256] {
+        try await read { db in
+            let (logID, _) = try self.logID(db, tenant)
+            let current = try self.currentSize(db, logID: logID)
+            guard to <= current else { throw StoreError(.invalidArgument, "size \(to) is beyond the log size \(current)") }
+            guard from <= to else { throw StoreError(.invalidArgument, "from \(from) is larger than to \(to)") }
+            if from == 0 || from == to { return [] }
+            let plan = try Merkle.consistencyProofPlan(from: from, to: to)
+            return try plan.resolve(try Self.resolveNodes(db, logID: logID, ids: plan.neededNodes))
+        }
+    }
+
+    public func compactRange(tenant: String, size: UInt64) async throws -> CompactRange {
+        try await read { db in
+            let (logID, _) = try self.logID(db, tenant)
+            return try self.compactRange(db, logID: logID, size: size)
+        }
+    }
+
+    func compactRange(_ db: Database, logID: Int64, size: UInt64) throws -> CompactRange {
+        let current = try currentSize(db, logID: logID)
+        guard size <= current else { throw StoreError(.invalidArgument, "size \(size) is beyond the log size \(current)") }
+        let ids = Merkle.perfectSubtrees(of: 0..<size)
+        let nodes = try Self.resolveNodes(db, logID: logID, ids: ids)
+        return try CompactRange(size: size, nodes: ids.map { nodes[$0]! })
+    }
+
+    public func checkpoint(tenant: String, size: UInt64) async throws -> StoredCheckpoint {
+        let (stored, range, origin) = try await read { db -> (StoredCheckpoint?, CompactRange?, String) in
+            let (logID, origin) = try self.logID(db, tenant)
+            if let c = try Self.fetchCheckpoints(db, logID: logID, sizes: size...size, limit: 1).first { return (c, nil, origin) }
+            return (nil, try self.compactRange(db, logID: logID, size: size), origin)
+        }
+        if let stored { return stored }
+        let root = range!.root
+        let note = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: try signers.signer(forOrigin: origin))
+        return StoredCheckpoint(size: size, root: root, note: note.serialized, createdAt: .now())
+    }
+
+    public func verifierKey(tenant: String) async throws -> String {
+        guard let info = try await log(tenant: tenant, create: false) else { throw StoreError(.notFound, "no log for tenant \"\(tenant)\"") }
+        return try signers.verifierKey(forOrigin: info.origin)
+    }
+}
