@@ -38,8 +38,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "AttestCoreTests", dependencies: ["AttestCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "AttestStoreTests", dependencies: ["AttestStore", "AttestCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "AttestCLITests", dependencies: ["AttestCore", "AttestStore"], swiftSettings: swiftSettings),
+        .target(
+            name: "AttestTesting",
+            dependencies: ["AttestCore", "AttestStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AttestCoreTests",
+            dependencies: ["AttestCore", "AttestTesting"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AttestStoreTests",
+            dependencies: ["AttestStore", "AttestCore", "AttestTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AttestCLITests",
+            dependencies: ["attest", "AttestCore", "AttestStore", "AttestTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

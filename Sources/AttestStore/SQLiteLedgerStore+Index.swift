@@ -26,7 +26,7 @@ extension SQLiteLedgerStore {
                     let seq: Int64 = row[0]
                     guard seq == next else { throw StoreError(.corrupt, "entry \(next) is missing (found \(seq))") }
                     let bytes: Data = row[1]
-                    guard let entry = try? LedgerEntry(parsing: JSONParser.parse(bytes)), let event = AuditEvent(stored: entry.event) else {
+                    guard let entry = try? LedgerEntry(parsing: JSONParser.parse(bytes, limits: .ledger)), let event = AuditEvent(stored: entry.event) else {
                         throw StoreError(.corrupt, "entry \(seq) cannot be read for indexing")
                     }
                     try insert.execute(arguments: [

@@ -67,7 +67,7 @@ public enum StoreVerifier {
                         throw VerificationFailure(.sequenceGap, seq: expected, "row seq \(row.seq) follows \(expected == 0 ? "the start" : "entry \(expected - 1)"): entries \(expected)..<\(row.seq) are missing")
                     }
                     let value: JSONValue
-                    do { value = try JSONParser.parse(row.bytes) } catch {
+                    do { value = try JSONParser.parse(row.bytes, limits: .ledger) } catch {
                         throw VerificationFailure(.malformed, seq: expected, "stored entry is not valid JSON: \(error)")
                     }
                     let entry: LedgerEntry

@@ -67,7 +67,7 @@ public struct BundleVerifier: Sendable {
         }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(line)
+            value = try JSONParser.parse(line, limits: .ledger)
         } catch {
             fail(VerificationFailure(.malformed, seq: chain?.nextSeq, "not valid JSON: \(error)"))
             return

@@ -36,6 +36,11 @@ public enum JSONParser {
 
         /// Depth 64, 20 MiB input, 1 MiB strings, strict I-JSON integers.
         public static let `default` = Limits()
+
+        /// For reading ledger data back (stored entries, bundle lines): an entry wraps an event one
+        /// level deeper and a bundle line two, and RFC 8785 writes large integral doubles such as
+        /// `1e20` as `100000000000000000000`, which must read back as the same double.
+        public static let ledger = Limits(maxDepth: 72, maxBytes: 64 * 1024 * 1024, bigIntegersAsDoubles: true)
     }
 
     /// Parses `bytes` (UTF-8 JSON text) into a ``JSONValue``, or throws the first problem found.

@@ -47,7 +47,9 @@ extension JSONValue {
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self, let index = members.index(forKey: key) else { return nil }
         let entry = members[index]
-        return JSONValue.exactlyEqual(entry.key, key) ? entry.value : nil
+        // Careful: a bare `nil` in a ternary with a JSONValue branch would become `.null` (ExpressibleByNilLiteral).
+        guard JSONValue.exactlyEqual(entry.key, key) else { return nil }
+        return entry.value
     }
 
     /// The element at `index` when `self` is an array and `index` is in bounds; `nil` otherwise. Never traps.

@@ -85,7 +85,7 @@ public struct CompactRange: Sendable, Hashable {
     /// `completed` is called once for every perfect subtree of level ≥ 1 that this leaf completes, from the lowest
     /// level up, with its address and hash (the leaf itself, level 0, is not reported). Over a sequence of appends
     /// starting from an empty range, every perfect subtree of the grown tree is reported exactly once. A restored range
-    /// reports only subtrees that end at or after its restored size.
+    /// reports only the subtrees that end after its restored size (the others were completed before it).
     ///
     /// - Precondition: `size < UInt64.max`.
     public mutating func append(_ leaf: Hash256, completed: (Merkle.NodeID, Hash256) -> Void = { _, _ in }) {

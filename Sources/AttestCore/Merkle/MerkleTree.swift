@@ -154,10 +154,11 @@ public enum Merkle {
 
     /// The Merkle Tree Hash of the leaves in `range`, folded from the stored hashes of its perfect subtrees.
     ///
-    /// Valid for every range that is a node of some RFC 9162 tree, in particular every element of a ``ProofPlan`` and
-    /// every prefix `[0, n)`: those are exactly the ranges whose canonical decomposition (``perfectSubtrees(of:)``) has
-    /// strictly decreasing sizes, and for them MTH = fold from the right: `h = last; for p in rest.reversed() { h =
-    /// nodeHash(p, h) }`. An empty range hashes to ``emptyRoot``.
+    /// Accepts exactly the ranges whose canonical decomposition (``perfectSubtrees(of:)``) has strictly decreasing
+    /// sizes, i.e. `a == 0` or `a` is a multiple of the largest power of two not above `b - a`. For those, the MTH of
+    /// the slice `D[a:b]` is the fold from the right: `h = last; for p in rest.reversed() { h = nodeHash(p, h) }`.
+    /// This covers every prefix `[0, n)`, every node of an RFC 9162 tree and so every element of a ``ProofPlan``.
+    /// An empty range hashes to ``emptyRoot``.
     ///
     /// - Throws: ``MerkleProofError`` `.invalidRange` if the range is not of that shape (the fold would not be its MTH),
     ///   `.missingNode` if `nodes` lacks one of the perfect subtrees.

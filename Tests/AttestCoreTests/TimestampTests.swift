@@ -1,0 +1,61 @@
+import AttestCore
+import Foundation
+import Testing
+
+@Suite("RFC 3339 timestamps")
+struct TimestampTests {
+    @Test(
+        "parses RFC 3339 date-times with offsets and fractions",
+        arguments: [
+            ("1970-01-01T00:00:00Z", Int64(0)),
+            ("1970-01-01T00:00:00.000001Z", 1),
+            ("2026-11-23T08:15:30.5+02:00", 1_795_414_530_500_000),
+            ("2026-11-23t06:15:30.5z", 1_795_414_530_500_000),
+            ("2000-02-29T23:59:59.999999999-00:30", 951_870_599_999_999),
+            ("1969-12-31T23:59:59.9Z", -100_000),
+            ("0001-01-01T00:00:00Z", -62_135_596_800_000_000),
+        ])
+    func parses(_ text: String, _ micros: Int64) {
+        #expect(Timestamp(rfc3339: text)?.microseconds == micros)
+    }
+
+    @Test(
+        "refuses what RFC 3339 does not allow",
+        arguments: [
+            "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-23T24:00:00Z", "2026-11-23T23:60:00Z",
+            "2026-11-23T23:59:60Z", "2026-11-23 08:15:30Z", "2026-11-23T08:15:30", "2026-11-23T08:15:30.Z",
+            "2026-11-23T08:15:30+0200", "26-11-23T08:15:30Z", "2026-11-23T08:15:30Zjunk", "", "yesterday",
+        ])
+    func refuses(_ text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test("formatting matches Foundation's ISO 8601 formatter on random instants and round-trips")
+    func formatting() {
+        var rng = SystemRandomNumberGenerator()
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        for _ in 0..<2000 {
+            let micros = Int64.random(in: -2_000_000_000_000_000...4_000_000_000_000_000, using: &rng)
+            let t = Timestamp(microseconds: micros)
+            let text = t.rfc3339
+            #expect(text.count == 27)
+            #expect(Timestamp(rfc3339: text) == t)
+            let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+            let reference = f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+            #expect(String(text.prefix(19)) + "Z" == reference)
+        }
+    }
+
+    @Test("UUIDv7 has the version and variant bits and sorts by time")
+    func uuid() {
+        let a = UUIDv7.make(at: Timestamp(microseconds: 1_000_000_000))
+        let b = UUIDv7.make(at: Timestamp(microseconds: 2_000_000_000))
+        #expect(a.count == 36)
+        let chars = Array(a)
+        #expect(chars[14] == "7")
+        #expect("89ab".contains(chars[19]))
+        #expect(a < b)
+        #expect(UUID(uuidString: a) != nil)
+    }
+}
