@@ -82,6 +82,17 @@ def _parse_int(s: str) -> int:
     except ValueError as e:  # e.g. more than sys.get_int_max_str_digits() digits
         raise JSONError(f"integer out of range: {s[:40]}") from e
     if v > MAX_SAFE_INTEGER or v < -MAX_SAFE_INTEGER:
+        # FORMAT.md §2 asks for integers within ±(2^53−1), but its own RFC 8785 rule writes
+        # integral doubles with 2^53 <= |x| < 1e21 in plain digits (e.g. 1e20 as
+        # "100000000000000000000", 1.2345678901234568e20 as "123456789012345680000"), and
+        # Attest writes every bundle line canonically. So an out-of-range integer token is
+        # accepted only when it is exactly the canonical (ECMAScript) spelling of the double
+        # it denotes, and is then that double; anything else, such as 9007199254740993
+        # (would silently become ...992) or 1000000000000000000000 (canonical is 1e+21), is
+        # rejected. See README.md, "Where the spec is ambiguous".
+        f = float(v) if abs(v) < 2**1024 else math.inf
+        if math.isfinite(f) and format_number(f) == s:
+            return f
         raise JSONError(f"integer beyond ±(2^53−1): {s[:40]}")
     return v
 
