@@ -2,9 +2,9 @@ import AttestCore
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The data directory: `ledger.sqlite` (with its WAL files) and `signing-key` (mode 0600).

@@ -15,18 +15,23 @@ extension SQLiteLedgerStore {
                 let (logID, _) = try self.logID(db, tenant)
                 let from = try Int64.fetchOne(db, sql: "SELECT indexed_size FROM index_state WHERE log_id = ?", arguments: [logID]) ?? 0
                 let rows = try Row.fetchAll(
-                    db, sql: "SELECT seq, entry FROM entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
-                    arguments: [logID, from, batch])
-                let insert = try db.cachedStatement(sql: """
-                    INSERT OR REPLACE INTO event_index (log_id, seq, time, action, category, actor_id, on_behalf_of, agent_id,
-                        session_id, resource_type, resource_id, outcome, risk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+                    db,
+                    sql: "SELECT seq, entry FROM entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                    arguments: [logID, from, batch]
+                )
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO event_index (log_id, seq, time, action, category, actor_id, on_behalf_of, agent_id,
+                            session_id, resource_type, resource_id, outcome, risk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                )
                 var next = from
                 for row in rows {
                     let seq: Int64 = row[0]
                     guard seq == next else { throw StoreError(.corrupt, "entry \(next) is missing (found \(seq))") }
                     let bytes: Data = row[1]
-                    guard let entry = try? LedgerEntry(parsing: JSONParser.parse(bytes, limits: .ledger)), let event = AuditEvent(stored: entry.event) else {
+                    guard let entry = try? LedgerEntry(parsing: JSONParser.parse(bytes, limits: .ledger)), let event = AuditEvent(stored: entry.event)
+                    else {
                         throw StoreError(.corrupt, "entry \(seq) cannot be read for indexing")
                     }
                     try insert.execute(arguments: [

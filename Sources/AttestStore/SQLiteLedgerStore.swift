@@ -127,7 +127,8 @@ public final class SQLiteLedgerStore: LedgerStore {
             let note = try SignedCheckpoint(signing: empty, with: signer).serialized
             try db.execute(
                 sql: "INSERT INTO checkpoints (log_id, size, root, note, frontier, created_at) VALUES (?, 0, ?, ?, ?, ?)",
-                arguments: [logID, Data(Merkle.emptyRoot.bytes), note, Data(), now.microseconds])
+                arguments: [logID, Data(Merkle.emptyRoot.bytes), note, Data(), now.microseconds]
+            )
             try db.execute(sql: "INSERT INTO index_state (log_id, indexed_size) VALUES (?, 0)", arguments: [logID])
             return LogInfo(tenant: tenant, origin: origin)
         }
@@ -155,22 +156,33 @@ public final class SQLiteLedgerStore: LedgerStore {
         let signEntries = options.signEntries
         return try await write { db in
             let (logID, origin) = try self.logID(db, tenant)
-            guard let head = try Row.fetchOne(
-                db, sql: "SELECT size, frontier FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1", arguments: [logID])
+            guard
+                let head = try Row.fetchOne(
+                    db,
+                    sql: "SELECT size, frontier FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1",
+                    arguments: [logID]
+                )
             else { throw StoreError(.corrupt, "log \(tenant) has no checkpoint") }
             let size = UInt64(head[0] as Int64)
             var tree = try CompactRange(size: size, encoded: Array(head[1] as Data))
             var prev = Hash256.zero
             if size > 0 {
-                guard let data = try Data.fetchOne(db, sql: "SELECT hash FROM entries WHERE log_id = ? AND seq = ?", arguments: [logID, Int64(size - 1)]),
+                guard
+                    let data = try Data.fetchOne(
+                        db,
+                        sql: "SELECT hash FROM entries WHERE log_id = ? AND seq = ?",
+                        arguments: [logID, Int64(size - 1)]
+                    ),
                     let h = Hash256(bytes: data)
                 else { throw StoreError(.corrupt, "log \(tenant) is missing entry \(size - 1)") }
                 prev = h
             }
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO entries (log_id, seq, hash, event_id, received_at, sig, entry) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (log_id, event_id) DO NOTHING
-                """)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO entries (log_id, seq, hash, event_id, received_at, sig, entry) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (log_id, event_id) DO NOTHING
+                    """
+            )
             let insertNode = try db.cachedStatement(sql: "INSERT INTO nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)")
             let lookup = try db.cachedStatement(sql: "SELECT seq, hash FROM entries WHERE log_id = ? AND event_id = ?")
             var receipts: [Receipt] = []
@@ -211,7 +223,8 @@ public final class SQLiteLedgerStore: LedgerStore {
             let now = Timestamp.now()
             try db.execute(
                 sql: "INSERT INTO checkpoints (log_id, size, root, note, frontier, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [logID, Int64(tree.size), Data(root.bytes), note, Data(tree.encoded), now.microseconds])
+                arguments: [logID, Int64(tree.size), Data(root.bytes), note, Data(tree.encoded), now.microseconds]
+            )
             return AppendResult(receipts: receipts, checkpoint: StoredCheckpoint(size: tree.size, root: root, note: note, createdAt: now))
         }
     }
@@ -221,7 +234,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     static func fetchCheckpoints(_ db: Database, logID: Int64, sizes: ClosedRange<UInt64>, limit: Int) throws -> [StoredCheckpoint] {
         let upper = Int64(clamping: sizes.upperBound)
         return try Row.fetchAll(
-            db, sql: "SELECT size, root, note, created_at FROM checkpoints WHERE log_id = ? AND size BETWEEN ? AND ? ORDER BY size LIMIT ?",
+            db,
+            sql: "SELECT size, root, note, created_at FROM checkpoints WHERE log_id = ? AND size BETWEEN ? AND ? ORDER BY size LIMIT ?",
             arguments: [logID, Int64(clamping: sizes.lowerBound), upper, limit]
         ).map { row in
             guard let root = Hash256(bytes: row[1] as Data) else { throw StoreError(.corrupt, "checkpoint root is not 32 bytes") }
@@ -251,8 +265,10 @@ public final class SQLiteLedgerStore: LedgerStore {
             let (logID, _) = try self.logID(db, tenant)
             var out: [StoredEntry] = []
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT seq, hash, sig, entry FROM entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
-                arguments: [logID, Int64(clamping: start), limit])
+                db,
+                sql: "SELECT seq, hash, sig, entry FROM entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                arguments: [logID, Int64(clamping: start), limit]
+            )
             while let row = try rows.next() {
                 let hashData: Data = row[1]
                 guard let h = Hash256(bytes: hashData) else {
@@ -293,7 +309,10 @@ public final class SQLiteLedgerStore: LedgerStore {
             let count = UInt64(1) << UInt64(id.level)
             let hashes = try Data.fetchAll(leaves, arguments: [logID, Int64(start), Int64(start + count)]).compactMap { Hash256(bytes: $0) }
             guard hashes.count == Int(count) else {
-                throw StoreError(.corrupt, "Merkle node level \(id.level) index \(id.index) cannot be rebuilt: \(hashes.count) of \(count) entries found")
+                throw StoreError(
+                    .corrupt,
+                    "Merkle node level \(id.level) index \(id.index) cannot be rebuilt: \(hashes.count) of \(count) entries found"
+                )
             }
             out[id] = Merkle.root(of: hashes)
         }

@@ -8,90 +8,96 @@ enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-ledger") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (
-                    key TEXT PRIMARY KEY,
-                    value TEXT NOT NULL
-                ) WITHOUT ROWID;
-                CREATE TABLE logs (
-                    log_id INTEGER PRIMARY KEY,
-                    tenant TEXT NOT NULL UNIQUE,
-                    origin TEXT NOT NULL UNIQUE,
-                    created_at INTEGER NOT NULL
-                );
-                -- One row per entry. `hash` comes before the large `entry` column so reading hashes
-                -- does not touch overflow pages.
-                CREATE TABLE entries (
-                    log_id INTEGER NOT NULL,
-                    seq INTEGER NOT NULL,
-                    hash BLOB NOT NULL,
-                    event_id TEXT NOT NULL,
-                    received_at INTEGER NOT NULL,
-                    sig BLOB,
-                    entry BLOB NOT NULL,
-                    PRIMARY KEY (log_id, seq)
-                ) WITHOUT ROWID;
-                CREATE UNIQUE INDEX entries_event_id ON entries (log_id, event_id);
-                -- Every batch ends with a signed checkpoint; `frontier` is the compact range at `size`,
-                -- so the next append needs no other read.
-                CREATE TABLE checkpoints (
-                    log_id INTEGER NOT NULL,
-                    size INTEGER NOT NULL,
-                    root BLOB NOT NULL,
-                    note TEXT NOT NULL,
-                    frontier BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    PRIMARY KEY (log_id, size)
-                ) WITHOUT ROWID;
-                -- Perfect Merkle subtrees of level >= 4; lower levels are computed from <= 16 entry hashes.
-                CREATE TABLE nodes (
-                    log_id INTEGER NOT NULL,
-                    level INTEGER NOT NULL,
-                    idx INTEGER NOT NULL,
-                    hash BLOB NOT NULL,
-                    PRIMARY KEY (log_id, level, idx)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (
+                        key TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE logs (
+                        log_id INTEGER PRIMARY KEY,
+                        tenant TEXT NOT NULL UNIQUE,
+                        origin TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL
+                    );
+                    -- One row per entry. `hash` comes before the large `entry` column so reading hashes
+                    -- does not touch overflow pages.
+                    CREATE TABLE entries (
+                        log_id INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        hash BLOB NOT NULL,
+                        event_id TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        sig BLOB,
+                        entry BLOB NOT NULL,
+                        PRIMARY KEY (log_id, seq)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX entries_event_id ON entries (log_id, event_id);
+                    -- Every batch ends with a signed checkpoint; `frontier` is the compact range at `size`,
+                    -- so the next append needs no other read.
+                    CREATE TABLE checkpoints (
+                        log_id INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        root BLOB NOT NULL,
+                        note TEXT NOT NULL,
+                        frontier BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (log_id, size)
+                    ) WITHOUT ROWID;
+                    -- Perfect Merkle subtrees of level >= 4; lower levels are computed from <= 16 entry hashes.
+                    CREATE TABLE nodes (
+                        log_id INTEGER NOT NULL,
+                        level INTEGER NOT NULL,
+                        idx INTEGER NOT NULL,
+                        hash BLOB NOT NULL,
+                        PRIMARY KEY (log_id, level, idx)
+                    ) WITHOUT ROWID;
+                    """
+            )
             for table in ledgerTables {
-                try db.execute(sql: """
-                    CREATE TRIGGER \(table)_refuse_update BEFORE UPDATE ON \(table)
-                    BEGIN SELECT RAISE(ABORT, 'attest: \(table) is append-only: UPDATE refused'); END;
-                    CREATE TRIGGER \(table)_refuse_delete BEFORE DELETE ON \(table)
-                    BEGIN SELECT RAISE(ABORT, 'attest: \(table) is append-only: DELETE refused'); END;
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER \(table)_refuse_update BEFORE UPDATE ON \(table)
+                        BEGIN SELECT RAISE(ABORT, 'attest: \(table) is append-only: UPDATE refused'); END;
+                        CREATE TRIGGER \(table)_refuse_delete BEFORE DELETE ON \(table)
+                        BEGIN SELECT RAISE(ABORT, 'attest: \(table) is append-only: DELETE refused'); END;
+                        """
+                )
             }
             // Query index: derived data, filled just behind the append by the indexer, rebuildable.
-            try db.execute(sql: """
-                CREATE TABLE event_index (
-                    log_id INTEGER NOT NULL,
-                    seq INTEGER NOT NULL,
-                    time INTEGER NOT NULL,
-                    action TEXT NOT NULL,
-                    category TEXT,
-                    actor_id TEXT NOT NULL,
-                    on_behalf_of TEXT,
-                    agent_id TEXT,
-                    session_id TEXT,
-                    resource_type TEXT,
-                    resource_id TEXT,
-                    outcome TEXT,
-                    risk INTEGER,
-                    PRIMARY KEY (log_id, seq)
-                ) WITHOUT ROWID;
-                CREATE INDEX event_index_time ON event_index (log_id, time);
-                CREATE INDEX event_index_actor ON event_index (log_id, actor_id, seq);
-                CREATE INDEX event_index_obo ON event_index (log_id, on_behalf_of, seq) WHERE on_behalf_of IS NOT NULL;
-                CREATE INDEX event_index_agent ON event_index (log_id, agent_id, seq) WHERE agent_id IS NOT NULL;
-                CREATE INDEX event_index_action ON event_index (log_id, action, seq);
-                CREATE INDEX event_index_category ON event_index (log_id, category, seq) WHERE category IS NOT NULL;
-                CREATE INDEX event_index_resource ON event_index (log_id, resource_type, resource_id, seq)
-                    WHERE resource_type IS NOT NULL OR resource_id IS NOT NULL;
-                CREATE INDEX event_index_session ON event_index (log_id, session_id, seq) WHERE session_id IS NOT NULL;
-                CREATE TABLE index_state (
-                    log_id INTEGER PRIMARY KEY,
-                    indexed_size INTEGER NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_index (
+                        log_id INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        time INTEGER NOT NULL,
+                        action TEXT NOT NULL,
+                        category TEXT,
+                        actor_id TEXT NOT NULL,
+                        on_behalf_of TEXT,
+                        agent_id TEXT,
+                        session_id TEXT,
+                        resource_type TEXT,
+                        resource_id TEXT,
+                        outcome TEXT,
+                        risk INTEGER,
+                        PRIMARY KEY (log_id, seq)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX event_index_time ON event_index (log_id, time);
+                    CREATE INDEX event_index_actor ON event_index (log_id, actor_id, seq);
+                    CREATE INDEX event_index_obo ON event_index (log_id, on_behalf_of, seq) WHERE on_behalf_of IS NOT NULL;
+                    CREATE INDEX event_index_agent ON event_index (log_id, agent_id, seq) WHERE agent_id IS NOT NULL;
+                    CREATE INDEX event_index_action ON event_index (log_id, action, seq);
+                    CREATE INDEX event_index_category ON event_index (log_id, category, seq) WHERE category IS NOT NULL;
+                    CREATE INDEX event_index_resource ON event_index (log_id, resource_type, resource_id, seq)
+                        WHERE resource_type IS NOT NULL OR resource_id IS NOT NULL;
+                    CREATE INDEX event_index_session ON event_index (log_id, session_id, seq) WHERE session_id IS NOT NULL;
+                    CREATE TABLE index_state (
+                        log_id INTEGER PRIMARY KEY,
+                        indexed_size INTEGER NOT NULL
+                    );
+                    """
+            )
         }
         return m
     }

@@ -10,7 +10,9 @@ public enum StoreVerifier {
     /// Verifies `tenant`'s log against `key` and reports the first bad `seq`, or what was verified.
     /// `progress` is called with (entries checked, entries to check) after each chunk.
     public static func verify(
-        store: any LedgerStore, tenant: String, key: Ed25519NoteVerifier,
+        store: any LedgerStore,
+        tenant: String,
+        key: Ed25519NoteVerifier,
         progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) async -> VerificationReport {
         var report = VerificationReport()
@@ -47,8 +49,11 @@ public enum StoreVerifier {
                     checkpointCursor = next.size + 1
                     let signed = try chain.check(checkpoint: next.note, key: key)
                     guard signed.checkpoint.root == next.root else {
-                        throw VerificationFailure(.badCheckpoint, seq: next.size == 0 ? nil : next.size - 1,
-                            "stored checkpoint root (size \(next.size)) disagrees with its signed note")
+                        throw VerificationFailure(
+                            .badCheckpoint,
+                            seq: next.size == 0 ? nil : next.size - 1,
+                            "stored checkpoint root (size \(next.size)) disagrees with its signed note"
+                        )
                     }
                     report.checkpointsChecked += 1
                     try await refill()
@@ -64,7 +69,11 @@ public enum StoreVerifier {
                 for row in rows {
                     let expected = chain.nextSeq
                     guard row.seq == expected else {
-                        throw VerificationFailure(.sequenceGap, seq: expected, "row seq \(row.seq) follows \(expected == 0 ? "the start" : "entry \(expected - 1)"): entries \(expected)..<\(row.seq) are missing")
+                        throw VerificationFailure(
+                            .sequenceGap,
+                            seq: expected,
+                            "row seq \(row.seq) follows \(expected == 0 ? "the start" : "entry \(expected - 1)"): entries \(expected)..<\(row.seq) are missing"
+                        )
                     }
                     let value: JSONValue
                     do { value = try JSONParser.parse(row.bytes, limits: .ledger) } catch {
@@ -87,8 +96,11 @@ public enum StoreVerifier {
                     for (id, h) in completed where stored[id] != h {
                         let first = id.index << UInt64(id.level)
                         let what = stored[id] == nil ? "is missing" : "differs from the hash of its entries"
-                        throw VerificationFailure(.treeMismatch, seq: first,
-                            "stored Merkle node level \(id.level) index \(id.index) (entries \(first)..<\(first + (1 << UInt64(id.level)))) \(what)")
+                        throw VerificationFailure(
+                            .treeMismatch,
+                            seq: first,
+                            "stored Merkle node level \(id.level) index \(id.index) (entries \(first)..<\(first + (1 << UInt64(id.level)))) \(what)"
+                        )
                     }
                 }
                 nextSeq = chain.nextSeq
@@ -96,17 +108,26 @@ public enum StoreVerifier {
                 if rows.count < chunk { break }
             }
             if chain.tree.size > latest.size {
-                throw VerificationFailure(.truncated, seq: latest.size,
-                    "entries \(latest.size)..<\(chain.tree.size) are not covered by any signed checkpoint")
+                throw VerificationFailure(
+                    .truncated,
+                    seq: latest.size,
+                    "entries \(latest.size)..<\(chain.tree.size) are not covered by any signed checkpoint"
+                )
             }
             if chain.tree.size < latest.size {
-                throw VerificationFailure(.sequenceGap, seq: chain.tree.size,
-                    "the latest checkpoint covers \(latest.size) entries but only \(chain.tree.size) are stored")
+                throw VerificationFailure(
+                    .sequenceGap,
+                    seq: chain.tree.size,
+                    "the latest checkpoint covers \(latest.size) entries but only \(chain.tree.size) are stored"
+                )
             }
             try await refill()
             if let extra = pendingCheckpoints.first {
-                throw VerificationFailure(.sequenceGap, seq: chain.tree.size,
-                    "a checkpoint covers \(extra.size) entries but only \(chain.tree.size) are stored")
+                throw VerificationFailure(
+                    .sequenceGap,
+                    seq: chain.tree.size,
+                    "a checkpoint covers \(extra.size) entries but only \(chain.tree.size) are stored"
+                )
             }
             report.range = 0..<chain.tree.size
             report.root = chain.tree.root

@@ -59,7 +59,10 @@ public struct ProcessResult: Sendable {
 
 /// Runs `executable` with `arguments`, feeding `stdin`, and waits for it.
 public func runProcess(
-    _ executable: URL, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil,
+    _ executable: URL,
+    _ arguments: [String],
+    stdin: Data? = nil,
+    environment: [String: String]? = nil,
     currentDirectory: URL? = nil
 ) throws -> ProcessResult {
     let p = Process()
@@ -84,5 +87,8 @@ public func runProcess(
     p.waitUntilExit()
     while errThread.isExecuting || !errThread.isFinished { usleep(1000) }
     return ProcessResult(
-        status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        status: p.terminationStatus,
+        stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self)
+    )
 }

@@ -47,7 +47,11 @@ struct ExportCommand: AsyncParsableCommand {
         }
         let prefix = try await ledger.compactRange(tenant: store.tenant, size: start)
         let header = BundleHeader(
-            origin: log.origin, verifierKey: try await ledger.verifierKey(tenant: store.tenant), start: start, prefix: prefix.nodes)
+            origin: log.origin,
+            verifierKey: try await ledger.verifierKey(tenant: store.tenant),
+            start: start,
+            prefix: prefix.nodes
+        )
         output.write(Data(BundleWriter.headerLine(header)))
         var progress = Progress("exporting")
         var next = start

@@ -175,7 +175,8 @@ struct CLITests {
             ["export", "--data-dir", "/nonexistent/attest"], ["checkpoint", "--data-dir", "/nonexistent/attest"],
             ["verify", "--data-dir", "/nonexistent/attest"], ["no-such-command"], ["verify", "x", "--bogus"],
             ["append", "--tenant", "Bad Tenant", "-"], ["verify", "x.ndjson", "--key", "not-a-key"],
-        ])
+        ]
+    )
     func usage(_ args: [String]) throws {
         let r = try runProcess(TestEnvironment.attestBinary, args, stdin: Data())
         #expect(r.status == 2, "\(args): \(r.stderr)")

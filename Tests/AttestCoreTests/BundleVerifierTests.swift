@@ -17,8 +17,12 @@ struct BundleVerifierTests {
             var prev = Hash256.zero
             for (i, e) in Fixtures.events(count).enumerated() {
                 let entry = LedgerEntry(
-                    origin: signer.name, seq: UInt64(i), prev: prev, receivedAt: Timestamp(microseconds: 1_790_000_000_000_000 + Int64(i)),
-                    event: e.value)
+                    origin: signer.name,
+                    seq: UInt64(i),
+                    prev: prev,
+                    receivedAt: Timestamp(microseconds: 1_790_000_000_000_000 + Int64(i)),
+                    event: e.value
+                )
                 let bytes = entry.canonicalBytes
                 let h = LedgerEntry.hash(canonicalBytes: bytes)
                 entries.append(bytes)
@@ -30,16 +34,32 @@ struct BundleVerifierTests {
 
         func bundle(start: Int = 0, end: Int? = nil) throws -> [String] {
             let end = end ?? entries.count
-            let prefix = try CompactRange(size: UInt64(start), nodes: Merkle.perfectSubtrees(of: 0..<UInt64(start)).map {
-                Merkle.root(of: Array(hashes[Int($0.leafRange.lowerBound)..<Int($0.leafRange.upperBound)]))
-            })
-            var lines = [String(decoding: BundleWriter.headerLine(
-                BundleHeader(origin: signer.name, verifierKey: signer.verifierKey, start: UInt64(start), prefix: prefix.nodes)).dropLast(), as: UTF8.self)]
+            let prefix = try CompactRange(
+                size: UInt64(start),
+                nodes: Merkle.perfectSubtrees(of: 0..<UInt64(start)).map {
+                    Merkle.root(of: Array(hashes[Int($0.leafRange.lowerBound)..<Int($0.leafRange.upperBound)]))
+                }
+            )
+            var lines = [
+                String(
+                    decoding: BundleWriter.headerLine(
+                        BundleHeader(origin: signer.name, verifierKey: signer.verifierKey, start: UInt64(start), prefix: prefix.nodes)
+                    ).dropLast(),
+                    as: UTF8.self
+                )
+            ]
             for i in start..<end {
-                lines.append(String(decoding: BundleWriter.entryLine(canonicalEntry: entries[i], hash: hashes[i], signature: sigs[i]).dropLast(), as: UTF8.self))
+                lines.append(
+                    String(
+                        decoding: BundleWriter.entryLine(canonicalEntry: entries[i], hash: hashes[i], signature: sigs[i]).dropLast(),
+                        as: UTF8.self
+                    )
+                )
             }
             let cp = Checkpoint(origin: signer.name, size: UInt64(end), root: Merkle.root(of: Array(hashes[0..<end])))
-            lines.append(String(decoding: BundleWriter.checkpointLine(try SignedCheckpoint(signing: cp, with: signer).serialized).dropLast(), as: UTF8.self))
+            lines.append(
+                String(decoding: BundleWriter.checkpointLine(try SignedCheckpoint(signing: cp, with: signer).serialized).dropLast(), as: UTF8.self)
+            )
             return lines
         }
     }
@@ -80,8 +100,13 @@ struct BundleVerifierTests {
         let good = try log.bundle()
         let key = log.signer.verifier
 
-        func expectFailure(_ lines: [String], _ code: VerificationFailure.Code, seq: UInt64?, key: Ed25519NoteVerifier? = nil,
-                           sourceLocation: SourceLocation = #_sourceLocation) {
+        func expectFailure(
+            _ lines: [String],
+            _ code: VerificationFailure.Code,
+            seq: UInt64?,
+            key: Ed25519NoteVerifier? = nil,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) {
             let r = verify(lines, key: key ?? log.signer.verifier)
             #expect(!r.ok, sourceLocation: sourceLocation)
             #expect(r.failure?.code == code, "\(r)", sourceLocation: sourceLocation)
@@ -101,7 +126,10 @@ struct BundleVerifierTests {
         event["action"] = "tamper.edit"
         entry["event"] = .object(event)
         let newBytes = JSONValue.object(entry).canonicalBytes
-        rehashed[6] = String(decoding: BundleWriter.entryLine(canonicalEntry: newBytes, hash: LedgerEntry.hash(canonicalBytes: newBytes), signature: nil).dropLast(), as: UTF8.self)
+        rehashed[6] = String(
+            decoding: BundleWriter.entryLine(canonicalEntry: newBytes, hash: LedgerEntry.hash(canonicalBytes: newBytes), signature: nil).dropLast(),
+            as: UTF8.self
+        )
         expectFailure(rehashed, .chainBroken, seq: 6)
 
         // A middle entry removed.
@@ -122,7 +150,10 @@ struct BundleVerifierTests {
         let impostor = try Ed25519NoteSigner.generate(name: log.signer.name)
         var resigned = good
         let cp = Checkpoint(origin: log.signer.name, size: 20, root: Merkle.root(of: log.hashes))
-        resigned[resigned.count - 1] = String(decoding: BundleWriter.checkpointLine(try SignedCheckpoint(signing: cp, with: impostor).serialized).dropLast(), as: UTF8.self)
+        resigned[resigned.count - 1] = String(
+            decoding: BundleWriter.checkpointLine(try SignedCheckpoint(signing: cp, with: impostor).serialized).dropLast(),
+            as: UTF8.self
+        )
         expectFailure(resigned, .badCheckpoint, seq: nil)
 
         // A bundle whose header names another key than the pinned one.

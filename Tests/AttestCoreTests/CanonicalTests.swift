@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AttestCore
 
 @Suite("RFC 8785 canonical serialization")

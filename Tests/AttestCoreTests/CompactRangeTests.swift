@@ -76,10 +76,12 @@ struct CompactRangeTests {
 
     /// Restoring the compact range of `[0, M)` and appending leaves `M..<N` gives the root of `N`, the same state as
     /// growing from scratch, and reports exactly the subtrees that end after `M`.
-    @Test(arguments: [
-        (1, 1), (1, 2), (2, 3), (3, 4), (3, 8), (4, 5), (5, 13), (7, 8), (8, 9), (8, 16), (15, 16), (16, 33), (63, 64),
-        (64, 65), (100, 1000), (127, 1025), (511, 1023), (1024, 2000), (1500, 1501), (1999, 2000), (2000, 2000), (0, 9),
-    ] as [(UInt64, UInt64)])
+    @Test(
+        arguments: [
+            (1, 1), (1, 2), (2, 3), (3, 4), (3, 8), (4, 5), (5, 13), (7, 8), (8, 9), (8, 16), (15, 16), (16, 33), (63, 64),
+            (64, 65), (100, 1000), (127, 1025), (511, 1023), (1024, 2000), (1500, 1501), (1999, 2000), (2000, 2000), (0, 9),
+        ] as [(UInt64, UInt64)]
+    )
     func restoreAndExtend(_ prefixSize: UInt64, _ fullSize: UInt64) throws {
         let leaves = MerkleTestTree.leaves
         let prefixIDs = Merkle.perfectSubtrees(of: 0..<prefixSize)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AttestCore
 
 /// One expected ECMAScript `Number.prototype.toString` result (computed with node 20, hard-coded here).
@@ -49,9 +50,9 @@ struct ECMAScriptNumberTests {
         NumberCase(2.5e-7, "2.5e-7"),
         NumberCase(-2.5e-7, "-2.5e-7"),
         NumberCase(5e-7, "5e-7"),
-        NumberCase(Double(bitPattern: 1), "5e-324"),                       // smallest subnormal
+        NumberCase(Double(bitPattern: 1), "5e-324"),  // smallest subnormal
         NumberCase(Double(bitPattern: 0x000F_FFFF_FFFF_FFFF), "2.225073858507201e-308"),  // largest subnormal
-        NumberCase(2.2250738585072014e-308, "2.2250738585072014e-308"),    // smallest normal
+        NumberCase(2.2250738585072014e-308, "2.2250738585072014e-308"),  // smallest normal
         NumberCase(1.7976931348623157e+308, "1.7976931348623157e+308"),
         NumberCase(-1e-300, "-1e-300"),
         NumberCase(1e+300, "1e+300"),
@@ -67,7 +68,7 @@ struct ECMAScriptNumberTests {
         NumberCase(9007199254740992, "9007199254740992"),
         NumberCase(9007199254740994, "9007199254740994"),
         NumberCase(-9007199254740992, "-9007199254740992"),
-        NumberCase(18446744073709551616, "18446744073709552000"),          // 2^64
+        NumberCase(18446744073709551616, "18446744073709552000"),  // 2^64
         NumberCase(1e16, "10000000000000000"),
         NumberCase(1.2345678901234567e16, "12345678901234568"),
         NumberCase(333333333.33333329, "333333333.3333333"),
@@ -167,16 +168,16 @@ struct ECMAScriptNumberTests {
         try values.map { $0.bitPattern.hexString }.joined(separator: "\n").write(to: hexFile, atomically: true, encoding: .utf8)
         let script = directory.appendingPathComponent("stringify.js")
         try """
-            const fs = require("fs");
-            const lines = fs.readFileSync(process.argv[2], "utf8").split("\\n").filter((l) => l.length > 0);
-            const view = new DataView(new ArrayBuffer(8));
-            const out = [];
-            for (const line of lines) {
-                view.setBigUint64(0, BigInt("0x" + line));
-                out.push(JSON.stringify(view.getFloat64(0)));
-            }
-            process.stdout.write(out.join("\\n") + "\\n");
-            """.write(to: script, atomically: true, encoding: .utf8)
+        const fs = require("fs");
+        const lines = fs.readFileSync(process.argv[2], "utf8").split("\\n").filter((l) => l.length > 0);
+        const view = new DataView(new ArrayBuffer(8));
+        const out = [];
+        for (const line of lines) {
+            view.setBigUint64(0, BigInt("0x" + line));
+            out.push(JSON.stringify(view.getFloat64(0)));
+        }
+        process.stdout.write(out.join("\\n") + "\\n");
+        """.write(to: script, atomically: true, encoding: .utf8)
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: node)

@@ -103,12 +103,22 @@ struct EventValidationTests {
             (#"{"action":"a"}"#, "/actor: is required"),
             (#"{"action":"a","actor":{"id":""}}"#, "/actor/id: must not be empty"),
             (#"{"action":"a","actor":{"id":"x\u0001"}}"#, "/actor/id: must not contain control characters"),
-            (#"{"action":"a..b","actor":{"id":"x"}}"#, "/action: must be a dotted name such as tool.execute (letters, digits, _ and -, joined by dots)"),
+            (
+                #"{"action":"a..b","actor":{"id":"x"}}"#,
+                "/action: must be a dotted name such as tool.execute (letters, digits, _ and -, joined by dots)"
+            ),
             (#"{"action":"a","actor":{"id":"x"},"id":7}"#, "/id: must be a string, got integer"),
             (#"{"action":"a","actor":null}"#, "/actor: must be an object, got null"),
-            (#"{"action":"a","actor":{"id":"x"},"channel":"fax"}"#, "/channel: must be one of ui, api, cli, ide, chat, ci, workflow, scheduler; got \"fax\""),
-            (#"{"action":"a","actor":{"id":"x"},"channel":1}"#, "/channel: must be one of ui, api, cli, ide, chat, ci, workflow, scheduler; got integer"),
-        ])
+            (
+                #"{"action":"a","actor":{"id":"x"},"channel":"fax"}"#,
+                "/channel: must be one of ui, api, cli, ide, chat, ci, workflow, scheduler; got \"fax\""
+            ),
+            (
+                #"{"action":"a","actor":{"id":"x"},"channel":1}"#,
+                "/channel: must be one of ui, api, cli, ide, chat, ci, workflow, scheduler; got integer"
+            ),
+        ]
+    )
     func single(_ json: String, _ expected: String) throws {
         #expect(try problems(json) == [expected])
     }

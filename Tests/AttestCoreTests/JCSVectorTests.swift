@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AttestCore
 
 /// RFC 8785 test vectors from cyberphone/json-canonicalization (testdata/, commit 19d51d7).

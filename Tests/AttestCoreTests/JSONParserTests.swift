@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AttestCore
 
 /// An input the parser must reject, with the expected code and 1-based position.
@@ -15,7 +16,11 @@ struct RejectCase: Sendable, CustomTestStringConvertible {
     }
 
     init(
-        bytes: [UInt8], _ code: JSONParseError.Code, offset: Int, line: Int = 1, column: Int,
+        bytes: [UInt8],
+        _ code: JSONParseError.Code,
+        offset: Int,
+        line: Int = 1,
+        column: Int,
         limits: JSONParser.Limits = .default
     ) {
         self.input = bytes

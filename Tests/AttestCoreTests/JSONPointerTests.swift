@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AttestCore
 
 @Suite("JSON Pointer (RFC 6901)")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AttestCore
 
 @Suite("JSONValue")
@@ -27,10 +28,13 @@ struct JSONValueTests {
         #expect(JSONValue.null.boolValue == nil && JSONValue.null.arrayValue == nil && JSONValue.null.objectValue == nil)
     }
 
-    @Test("typeName", arguments: [
-        (JSONValue.null, "null"), (.bool(true), "boolean"), (.int(1), "integer"), (.double(1), "number"),
-        (.string(""), "string"), (.array([]), "array"), (.object([:]), "object"),
-    ])
+    @Test(
+        "typeName",
+        arguments: [
+            (JSONValue.null, "null"), (.bool(true), "boolean"), (.int(1), "integer"), (.double(1), "number"),
+            (.string(""), "string"), (.array([]), "array"), (.object([:]), "object"),
+        ]
+    )
     func typeName(_ value: JSONValue, _ name: String) {
         #expect(value.typeName == name)
     }

@@ -61,8 +61,13 @@ struct MerklePropertyTests {
                 #expect(try Merkle.inclusionProof(index: index, size: size, leaves: MerkleTestTree.prefix(size)) == reference)
             }
 
-            func verify(_ proof: [Hash256], leaf: Hash256 = leaf, index: UInt64 = index, size: UInt64 = size,
-                        root: Hash256 = root) -> Result<Void, MerkleProofError> {
+            func verify(
+                _ proof: [Hash256],
+                leaf: Hash256 = leaf,
+                index: UInt64 = index,
+                size: UInt64 = size,
+                root: Hash256 = root
+            ) -> Result<Void, MerkleProofError> {
                 Merkle.verifyInclusion(leafHash: leaf, index: index, size: size, proof: proof, root: root)
             }
 
@@ -127,8 +132,13 @@ struct MerklePropertyTests {
                 #expect(try Merkle.consistencyProof(from: old, to: size, leaves: MerkleTestTree.prefix(size)) == reference)
             }
 
-            func verify(_ proof: [Hash256], oldSize: UInt64 = old, newSize: UInt64 = size, oldRoot: Hash256 = oldRoot,
-                        newRoot: Hash256 = newRoot) -> Result<Void, MerkleProofError> {
+            func verify(
+                _ proof: [Hash256],
+                oldSize: UInt64 = old,
+                newSize: UInt64 = size,
+                oldRoot: Hash256 = oldRoot,
+                newRoot: Hash256 = newRoot
+            ) -> Result<Void, MerkleProofError> {
                 Merkle.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, newRoot: newRoot, proof: proof)
             }
 
@@ -167,7 +177,8 @@ struct MerklePropertyTests {
             for claim in claims {
                 let (claimedOld, claimedNew) = (claim[0], claim[1])
                 let result = verify(proof, oldSize: claimedOld, newSize: claimedNew)
-                let sameShape = claimedOld > 0 && claimedOld <= claimedNew
+                let sameShape =
+                    claimedOld > 0 && claimedOld <= claimedNew
                     && MerkleReference.consistencyShape(claimedOld, claimedNew) == MerkleReference.consistencyShape(old, size)
                 #expect(MerkleTestCheck.ok(result) == sameShape, "sizes \(old) -> \(size) claimed \(claimedOld) -> \(claimedNew)")
                 if claimedOld > claimedNew { #expect(MerkleTestCheck.code(result) == .sizeDecreased) }

@@ -104,9 +104,11 @@ struct MerkleStructureTests {
     @Test func inclusionPlanShape() throws {
         let plan = try Merkle.inclusionProofPlan(index: 5, size: 8)
         #expect(plan.elements == [4..<5, 6..<8, 0..<4])
-        #expect(plan.neededNodes == [
-            Merkle.NodeID(level: 0, index: 4), Merkle.NodeID(level: 1, index: 3), Merkle.NodeID(level: 2, index: 0),
-        ])
+        #expect(
+            plan.neededNodes == [
+                Merkle.NodeID(level: 0, index: 4), Merkle.NodeID(level: 1, index: 3), Merkle.NodeID(level: 2, index: 0),
+            ]
+        )
         let edge = try Merkle.inclusionProofPlan(index: 0, size: 7)
         #expect(edge.elements == [1..<2, 2..<4, 4..<7])
         #expect(edge.neededNodes.count == 4)

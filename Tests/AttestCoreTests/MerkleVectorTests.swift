@@ -20,7 +20,8 @@ struct MerkleVectorTests {
         let vector = try MerkleVectorFixtures.load("inclusion", path, as: MerkleInclusionVector.self)
         var verified = false
         if let index = vector.leafIdx, let size = vector.treeSize, let root = vector.root,
-           let leafHash = vector.leafHash, let proof = vector.proof {
+            let leafHash = vector.leafHash, let proof = vector.proof
+        {
             verified = MerkleTestCheck.ok(Merkle.verifyInclusion(leafHash: leafHash, index: index, size: size, proof: proof, root: root))
         }
         #expect(verified == !vector.wantErr, "\(path): \(vector.desc)")
@@ -31,7 +32,8 @@ struct MerkleVectorTests {
         let vector = try MerkleVectorFixtures.load("consistency", path, as: MerkleConsistencyVector.self)
         var verified = false
         if let size1 = vector.size1, let size2 = vector.size2, let root1 = vector.root1, let root2 = vector.root2,
-           let proof = vector.proof {
+            let proof = vector.proof
+        {
             let result = Merkle.verifyConsistency(oldSize: size1, newSize: size2, oldRoot: root1, newRoot: root2, proof: proof)
             verified = MerkleTestCheck.ok(result)
         }
@@ -120,7 +122,11 @@ struct MerkleVectorTests {
                 let proof = try Merkle.inclusionProof(index: UInt64(index), size: UInt64(size), leaves: leaves)
                 #expect(proof == MerkleReference.path(index, leaves[0..<size]))
                 let result = Merkle.verifyInclusion(
-                    leafHash: leaves[index], index: UInt64(index), size: UInt64(size), proof: proof, root: root
+                    leafHash: leaves[index],
+                    index: UInt64(index),
+                    size: UInt64(size),
+                    proof: proof,
+                    root: root
                 )
                 #expect(MerkleTestCheck.ok(result))
             }
@@ -129,7 +135,11 @@ struct MerkleVectorTests {
                 #expect(proof == MerkleReference.proof(old, leaves[0..<size]))
                 let oldRoot = Merkle.root(of: Array(leaves.prefix(old)))
                 let result = Merkle.verifyConsistency(
-                    oldSize: UInt64(old), newSize: UInt64(size), oldRoot: oldRoot, newRoot: root, proof: proof
+                    oldSize: UInt64(old),
+                    newSize: UInt64(size),
+                    oldRoot: oldRoot,
+                    newRoot: root,
+                    proof: proof
                 )
                 #expect(MerkleTestCheck.ok(result))
             }

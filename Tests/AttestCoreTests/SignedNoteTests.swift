@@ -103,7 +103,8 @@ struct SignedNoteTests {
             "text\n\n\u{2014} a AAAAAAAA",
             "te\u{7}xt\n\n\u{2014} a AAAAAAAA\n",
             "text\n\n\u{2014} has+plus AAAAAAAA\n",
-        ])
+        ]
+    )
     func malformed(_ note: String) {
         #expect(throws: SignedNoteError(.malformed, "")) { try SignedNote(parsing: note) }
     }
@@ -120,7 +121,8 @@ struct SignedNoteTests {
         let other = try Ed25519NoteSigner.generate(name: "attest.example.com/other")
         #expect(throws: SignedNoteError.self) { try SignedCheckpoint(signing: c, with: other) }
         #expect(throws: SignedNoteError.self) { try SignedCheckpoint(verifying: signed.serialized, with: other.verifier) }
-        for bad in ["o\n042\n\(root.base64)\n", "o\n-1\n\(root.base64)\n", "o\n1\nAAAA\n", "o\n1\n", "\n1\n\(root.base64)\n", "o\n1\n\(root.base64)"] {
+        for bad in ["o\n042\n\(root.base64)\n", "o\n-1\n\(root.base64)\n", "o\n1\nAAAA\n", "o\n1\n", "\n1\n\(root.base64)\n", "o\n1\n\(root.base64)"]
+        {
             #expect(throws: SignedNoteError.self, "\(bad)") { try Checkpoint(parsing: bad) }
         }
     }

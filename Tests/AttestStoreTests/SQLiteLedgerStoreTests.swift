@@ -100,7 +100,8 @@ struct SQLiteLedgerStoreTests {
             let oldRoot = try await t.store.checkpoint(tenant: "default", size: older).root
             let cproof = try await t.store.consistencyProof(tenant: "default", from: older, to: treeSize)
             #expect(
-                (try? Merkle.verifyConsistency(oldSize: older, newSize: treeSize, oldRoot: oldRoot, newRoot: cp.root, proof: cproof).get()) != nil)
+                (try? Merkle.verifyConsistency(oldSize: older, newSize: treeSize, oldRoot: oldRoot, newRoot: cp.root, proof: cproof).get()) != nil
+            )
         }
         await #expect(throws: StoreError.self) { try await t.store.inclusionProof(tenant: "default", seq: 5, size: 5) }
         await #expect(throws: StoreError.self) { try await t.store.inclusionProof(tenant: "default", seq: 0, size: 10_000) }
@@ -135,7 +136,10 @@ struct SQLiteLedgerStoreTests {
         let t = try TestStore()
         try await t.fill(7)
         let failing = try SQLiteLedgerStore(
-            path: t.path, signers: FailingSigners(inner: Ed25519LogSigners(key: t.key)), options: .init(originPrefix: "attest.test"))
+            path: t.path,
+            signers: FailingSigners(inner: Ed25519LogSigners(key: t.key)),
+            options: .init(originPrefix: "attest.test")
+        )
         await #expect(throws: (any Error).self) {
             try await failing.append(tenant: "default", events: Fixtures.events(5, from: 7), receivedAt: .now())
         }
@@ -155,7 +159,11 @@ struct SQLiteLedgerStoreTests {
         #expect(reopened.originPrefix == "attest.test")
         #expect(try await reopened.latestCheckpoint(tenant: "default")?.size == 1)
         #expect(throws: StoreError.self) {
-            try SQLiteLedgerStore(path: t.dir.appendingPathComponent("x.sqlite").path, signers: Ed25519LogSigners(key: t.key), options: .init(originPrefix: "bad prefix"))
+            try SQLiteLedgerStore(
+                path: t.dir.appendingPathComponent("x.sqlite").path,
+                signers: Ed25519LogSigners(key: t.key),
+                options: .init(originPrefix: "bad prefix")
+            )
         }
     }
 

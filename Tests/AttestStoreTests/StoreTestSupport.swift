@@ -14,8 +14,10 @@ struct TestStore {
         dir = try TestEnvironment.temporaryDirectory("attest-store")
         key = try Ed25519NoteSigner.generate(name: "installation")
         store = try SQLiteLedgerStore(
-            path: dir.appendingPathComponent("ledger.sqlite").path, signers: Ed25519LogSigners(key: key),
-            options: .init(signEntries: signEntries, originPrefix: prefix))
+            path: dir.appendingPathComponent("ledger.sqlite").path,
+            signers: Ed25519LogSigners(key: key),
+            options: .init(signEntries: signEntries, originPrefix: prefix)
+        )
     }
 
     var path: String { dir.appendingPathComponent("ledger.sqlite").path }

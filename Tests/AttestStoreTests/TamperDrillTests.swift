@@ -56,7 +56,8 @@ struct TamperDrillTests {
         try t.raw {
             try $0.execute(
                 sql: "UPDATE entries SET entry = ?, hash = ? WHERE seq = 9",
-                arguments: [Data(bytes), Data(LedgerEntry.hash(canonicalBytes: bytes).bytes)])
+                arguments: [Data(bytes), Data(LedgerEntry.hash(canonicalBytes: bytes).bytes)]
+            )
         }
         let r = try await t.verify()
         #expect(r.failure?.seq == 10, "\(r)")
@@ -72,7 +73,9 @@ struct TamperDrillTests {
         let bytes = LedgerEntry(origin: entry.origin, seq: 39, prev: entry.prev, receivedAt: entry.receivedAt, event: .object(event)).canonicalBytes
         try t.raw {
             try $0.execute(
-                sql: "UPDATE entries SET entry = ?, hash = ? WHERE seq = 39", arguments: [Data(bytes), Data(LedgerEntry.hash(canonicalBytes: bytes).bytes)])
+                sql: "UPDATE entries SET entry = ?, hash = ? WHERE seq = 39",
+                arguments: [Data(bytes), Data(LedgerEntry.hash(canonicalBytes: bytes).bytes)]
+            )
         }
         let r = try await t.verify()
         #expect(r.failure?.seq == 39, "\(r)")
@@ -108,12 +111,18 @@ struct TamperDrillTests {
         let t = try await prepared()
         let last = try LedgerEntry(parsing: JSONParser.parse(try entryBytes(t, 39), limits: .ledger))
         let extra = LedgerEntry(
-            origin: last.origin, seq: 40, prev: LedgerEntry.hash(canonicalBytes: last.canonicalBytes), receivedAt: last.receivedAt, event: last.event)
+            origin: last.origin,
+            seq: 40,
+            prev: LedgerEntry.hash(canonicalBytes: last.canonicalBytes),
+            receivedAt: last.receivedAt,
+            event: last.event
+        )
         let bytes = extra.canonicalBytes
         try t.raw {
             try $0.execute(
                 sql: "INSERT INTO entries (log_id, seq, hash, event_id, received_at, entry) VALUES (1, 40, ?, 'slipped', 0, ?)",
-                arguments: [Data(LedgerEntry.hash(canonicalBytes: bytes).bytes), Data(bytes)])
+                arguments: [Data(LedgerEntry.hash(canonicalBytes: bytes).bytes), Data(bytes)]
+            )
         }
         let r = try await t.verify()
         #expect(r.failure?.seq == 40, "\(r)")
@@ -136,7 +145,10 @@ struct TamperDrillTests {
         try t.raw { db in
             let row = try Row.fetchOne(db, sql: "SELECT size, root FROM checkpoints WHERE size = 16")!
             let cp = Checkpoint(origin: "attest.test/default", size: 16, root: Hash256(bytes: row[1] as Data)!)
-            try db.execute(sql: "UPDATE checkpoints SET note = ? WHERE size = 16", arguments: [try SignedCheckpoint(signing: cp, with: impostor).serialized])
+            try db.execute(
+                sql: "UPDATE checkpoints SET note = ? WHERE size = 16",
+                arguments: [try SignedCheckpoint(signing: cp, with: impostor).serialized]
+            )
         }
         let r = try await t.verify()
         #expect(r.failure?.code == .badCheckpoint, "\(r)")

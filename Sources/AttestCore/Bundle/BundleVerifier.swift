@@ -104,7 +104,10 @@ public struct BundleVerifier: Sendable {
         }
         let tree: CompactRange
         do { tree = try CompactRange(size: h.start, nodes: h.prefix) } catch {
-            throw VerificationFailure(.malformed, "header prefix has \(h.prefix.count) hashes; a compact range of [0, \(h.start)) has \(h.start.nonzeroBitCount)")
+            throw VerificationFailure(
+                .malformed,
+                "header prefix has \(h.prefix.count) hashes; a compact range of [0, \(h.start)) has \(h.start.nonzeroBitCount)"
+            )
         }
         key = stated
         header = h

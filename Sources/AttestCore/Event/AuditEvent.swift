@@ -22,7 +22,9 @@ public struct AuditEvent: Hashable, Sendable {
     ///   - receivedAt: the receive time, used for `time` when the event has none.
     ///   - makeID: makes an ID when the event has none.
     public static func validate(
-        _ value: JSONValue, receivedAt: Timestamp, makeID: () -> String = { UUIDv7.make() }
+        _ value: JSONValue,
+        receivedAt: Timestamp,
+        makeID: () -> String = { UUIDv7.make() }
     ) -> Result<AuditEvent, ValidationProblems> {
         let problems = EventValidator().problems(value, against: EventSchema.root)
         guard problems.isEmpty, case .object(var members) = value else {

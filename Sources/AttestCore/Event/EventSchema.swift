@@ -57,7 +57,9 @@ public enum EventSchema {
     public static let ingestKinds = ["rest", "otlp", "sdk", "cli"]
 
     static let person: FieldType = .object(
-        ["id": .string(maxLength: short, syntax: .identifier), "name": .string(maxLength: medium)], required: ["id"])
+        ["id": .string(maxLength: short, syntax: .identifier), "name": .string(maxLength: medium)],
+        required: ["id"]
+    )
 
     /// The top-level fields and their types.
     public static let fields: [String: FieldType] = [
@@ -71,7 +73,9 @@ public enum EventSchema {
                 "type": .oneOf(actorTypes), "id": .string(maxLength: short, syntax: .identifier),
                 "name": .string(maxLength: medium), "roles": .array(.string(maxLength: short), maxItems: 256),
                 "ip": .string(maxLength: 64), "user_agent": .string(maxLength: medium), "device": .string(maxLength: medium),
-            ], required: ["id"]),
+            ],
+            required: ["id"]
+        ),
         "on_behalf_of": person,
         "agent": .object([
             "id": .string(maxLength: short, syntax: .identifier), "name": .string(maxLength: medium),

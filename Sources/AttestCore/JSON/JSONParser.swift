@@ -81,22 +81,22 @@ public enum JSONParser {
 // MARK: - Implementation
 
 private enum ASCII {
-    static let quote: UInt8 = 0x22           // "
-    static let backslash: UInt8 = 0x5C       // \
-    static let slash: UInt8 = 0x2F           // /
-    static let comma: UInt8 = 0x2C           // ,
-    static let colon: UInt8 = 0x3A           // :
-    static let openBracket: UInt8 = 0x5B     // [
-    static let closeBracket: UInt8 = 0x5D    // ]
-    static let openBrace: UInt8 = 0x7B       // {
-    static let closeBrace: UInt8 = 0x7D      // }
-    static let minus: UInt8 = 0x2D           // -
-    static let plus: UInt8 = 0x2B            // +
-    static let dot: UInt8 = 0x2E             // .
-    static let zero: UInt8 = 0x30            // 0
-    static let nine: UInt8 = 0x39            // 9
-    static let lowerE: UInt8 = 0x65          // e
-    static let upperE: UInt8 = 0x45          // E
+    static let quote: UInt8 = 0x22  // "
+    static let backslash: UInt8 = 0x5C  // \
+    static let slash: UInt8 = 0x2F  // /
+    static let comma: UInt8 = 0x2C  // ,
+    static let colon: UInt8 = 0x3A  // :
+    static let openBracket: UInt8 = 0x5B  // [
+    static let closeBracket: UInt8 = 0x5D  // ]
+    static let openBrace: UInt8 = 0x7B  // {
+    static let closeBrace: UInt8 = 0x7D  // }
+    static let minus: UInt8 = 0x2D  // -
+    static let plus: UInt8 = 0x2B  // +
+    static let dot: UInt8 = 0x2E  // .
+    static let zero: UInt8 = 0x30  // 0
+    static let nine: UInt8 = 0x39  // 9
+    static let lowerE: UInt8 = 0x65  // e
+    static let upperE: UInt8 = 0x45  // E
     static let space: UInt8 = 0x20
     static let tab: UInt8 = 0x09
     static let lineFeed: UInt8 = 0x0A
@@ -476,12 +476,20 @@ private struct ByteParser {
         var secondRange: ClosedRange<UInt8> = 0x80...0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; secondRange = 0xA0...0xBF
+        case 0xE0:
+            length = 3
+            secondRange = 0xA0...0xBF
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; secondRange = 0x80...0x9F
-        case 0xF0: length = 4; secondRange = 0x90...0xBF
+        case 0xED:
+            length = 3
+            secondRange = 0x80...0x9F
+        case 0xF0:
+            length = 4
+            secondRange = 0x90...0xBF
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; secondRange = 0x80...0x8F
+        case 0xF4:
+            length = 4
+            secondRange = 0x80...0x8F
         default:
             throw error(.invalidUTF8, "invalid UTF-8 lead byte 0x\(String(lead, radix: 16, uppercase: true))", at: offset)
         }

@@ -21,9 +21,9 @@ public enum JSONValue: Sendable, Hashable {
     /// The JSON literals `true` and `false`.
     case bool(Bool)
     /// An integer literal (no fraction, no exponent); the parser only produces values within ±(2^53−1).
-    case int(Int64)        // integer literals within ±(2^53−1) (I-JSON, RFC 7493)
+    case int(Int64)  // integer literals within ±(2^53−1) (I-JSON, RFC 7493)
     /// A number literal with a fraction or an exponent, correctly rounded; the parser only produces finite values.
-    case double(Double)    // any literal with a fraction or exponent; always finite
+    case double(Double)  // any literal with a fraction or exponent; always finite
     /// A string, holding exactly the Unicode scalars of the JSON text after unescaping.
     case string(String)
     /// An array, in document order.

@@ -89,7 +89,10 @@ public struct ChainVerifier: Sendable {
     /// the hash is; `signature` a per-entry signature if present. Returns the entry hash.
     @discardableResult
     public mutating func append(
-        entry: LedgerEntry, bytes: [UInt8], claimedHash: Hash256?, signature: [UInt8]?,
+        entry: LedgerEntry,
+        bytes: [UInt8],
+        claimedHash: Hash256?,
+        signature: [UInt8]?,
         completed: (Merkle.NodeID, Hash256) -> Void = { _, _ in }
     ) throws(VerificationFailure) -> Hash256 {
         let expected = nextSeq
@@ -105,7 +108,11 @@ public struct ChainVerifier: Sendable {
             throw VerificationFailure(.hashMismatch, seq: expected, "recorded hash \(claimedHash.hex) but the entry hashes to \(hash.hex)")
         }
         if let lastHash, entry.prev != lastHash {
-            throw VerificationFailure(.chainBroken, seq: expected, "prev is \(entry.prev.hex) but entry \(expected == 0 ? "-" : String(expected - 1)) hashes to \(lastHash.hex)")
+            throw VerificationFailure(
+                .chainBroken,
+                seq: expected,
+                "prev is \(entry.prev.hex) but entry \(expected == 0 ? "-" : String(expected - 1)) hashes to \(lastHash.hex)"
+            )
         }
         if let signature {
             guard let entryKey else {
@@ -145,13 +152,19 @@ public struct ChainVerifier: Sendable {
             throw VerificationFailure(.badCheckpoint, "checkpoint origin \"\(checkpoint.origin)\" is not \"\(origin)\"")
         }
         guard checkpoint.size == tree.size else {
-            throw VerificationFailure(.truncated, seq: min(checkpoint.size, tree.size),
-                "checkpoint covers \(checkpoint.size) entries but \(tree.size) were read")
+            throw VerificationFailure(
+                .truncated,
+                seq: min(checkpoint.size, tree.size),
+                "checkpoint covers \(checkpoint.size) entries but \(tree.size) were read"
+            )
         }
         let root = tree.root
         guard checkpoint.root == root else {
-            throw VerificationFailure(.rootMismatch, seq: checkpoint.size == 0 ? nil : checkpoint.size - 1,
-                "checkpoint at size \(checkpoint.size) has root \(checkpoint.root.hex) but the entries give \(root.hex)")
+            throw VerificationFailure(
+                .rootMismatch,
+                seq: checkpoint.size == 0 ? nil : checkpoint.size - 1,
+                "checkpoint at size \(checkpoint.size) has root \(checkpoint.root.hex) but the entries give \(root.hex)"
+            )
         }
     }
 }

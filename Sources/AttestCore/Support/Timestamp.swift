@@ -50,13 +50,20 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             }
             out.append(contentsOf: digits)
         }
-        put(y, 4); out.append(UInt8(ascii: "-"))
-        put(m, 2); out.append(UInt8(ascii: "-"))
-        put(d, 2); out.append(UInt8(ascii: "T"))
-        put(rem / 3600, 2); out.append(UInt8(ascii: ":"))
-        put(rem / 60 % 60, 2); out.append(UInt8(ascii: ":"))
-        put(rem % 60, 2); out.append(UInt8(ascii: "."))
-        put(micros, 6); out.append(UInt8(ascii: "Z"))
+        put(y, 4)
+        out.append(UInt8(ascii: "-"))
+        put(m, 2)
+        out.append(UInt8(ascii: "-"))
+        put(d, 2)
+        out.append(UInt8(ascii: "T"))
+        put(rem / 3600, 2)
+        out.append(UInt8(ascii: ":"))
+        put(rem / 60 % 60, 2)
+        out.append(UInt8(ascii: ":"))
+        put(rem % 60, 2)
+        out.append(UInt8(ascii: "."))
+        put(micros, 6)
+        out.append(UInt8(ascii: "Z"))
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -155,9 +162,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
