@@ -90,7 +90,10 @@ def _parse_int(s: str) -> int:
         # it denotes, and is then that double; anything else, such as 9007199254740993
         # (would silently become ...992) or 1000000000000000000000 (canonical is 1e+21), is
         # rejected. See README.md, "Where the spec is ambiguous".
-        f = float(v) if abs(v) < 2**1024 else math.inf
+        try:
+            f = float(v)
+        except OverflowError:
+            f = math.inf
         if math.isfinite(f) and format_number(f) == s:
             return f
         raise JSONError(f"integer beyond ±(2^53−1): {s[:40]}")
@@ -137,8 +140,9 @@ def _check_surrogates(v: Any) -> None:
 def strict_loads(data: str | bytes) -> Any:
     """Parse one JSON text, rejecting everything I-JSON rejects.
 
-    Integers (no fraction, no exponent) come back as ``int``, every other number as
-    ``float``; true/false as ``bool``. Raises JSONError.
+    Integers (no fraction, no exponent) within ±(2^53−1) come back as ``int``, every other
+    number as ``float`` (see _parse_int for canonical out-of-range integer spellings);
+    true/false as ``bool``. Raises JSONError.
     """
     if isinstance(data, (bytes, bytearray)):
         try:

@@ -1,0 +1,616 @@
+"""Tests for attest_verify.py (the independent verifier written from docs/FORMAT.md).
+
+Run:  python3 -m pytest -q tools/independent-verifier/test_attest_verify.py
+Fixtures live in testdata/ next to this file (copies of public vectors), so the tests
+work in a fresh clone.
+"""
+
+from __future__ import annotations
+
+import base64
+import glob
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import attest_verify as av  # noqa: E402
+
+TESTDATA = os.path.join(HERE, "testdata")
+
+
+def bits(h: str) -> float:
+    return struct.unpack(">d", bytes.fromhex(h))[0]
+
+
+# ---------------------------------------------------------------------------
+# RFC 8785 vectors (cyberphone/json-canonicalization testdata)
+# ---------------------------------------------------------------------------
+
+JCS_CASES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(TESTDATA, "jcs", "input", "*.json")))
+
+
+def test_jcs_vectors_present():
+    assert len(JCS_CASES) >= 6
+
+
+@pytest.mark.parametrize("name", JCS_CASES)
+def test_jcs_vector(name):
+    with open(os.path.join(TESTDATA, "jcs", "input", name), "rb") as f:
+        value = av.strict_loads(f.read())
+    with open(os.path.join(TESTDATA, "jcs", "output", name), "rb") as f:
+        expected = f.read()
+    assert av.jcs(value) == expected
+
+
+# ---------------------------------------------------------------------------
+# ECMAScript Number.prototype.toString
+# ---------------------------------------------------------------------------
+
+NUMBER_CASES = [
+    (0.0, "0"), (-0.0, "0"), (0, "0"), (1, "1"), (-1, "-1"), (1.0, "1"), (-1.0, "-1"),
+    (100.0, "100"), (4.5, "4.5"), (4.50, "4.5"), (0.002, "0.002"), (56.0, "56"),
+    (1e21, "1e+21"), (1e20, "100000000000000000000"), (2.5e-7, "2.5e-7"), (-2.5e-7, "-2.5e-7"),
+    (1e-7, "1e-7"), (1e-6, "0.000001"), (1.5e-6, "0.0000015"), (0.000001234, "0.000001234"),
+    (1.234e-7, "1.234e-7"), (123456789012345680000.0, "123456789012345680000"),
+    (1.2345e21, "1.2345e+21"), (1e30, "1e+30"), (1e-27, "1e-27"), (0.1 + 0.2, "0.30000000000000004"),
+    (333333333.33333329, "333333333.3333333"), (2.0**53, "9007199254740992"),
+    (9007199254740991, "9007199254740991"), (-9007199254740991, "-9007199254740991"),
+    (123.456, "123.456"), (0.5, "0.5"), (1e-300, "1e-300"), (-1e300, "-1e+300"),
+    # RFC 8785 Appendix B (IEEE 754 bit patterns)
+    (bits("0000000000000000"), "0"),
+    (bits("8000000000000000"), "0"),
+    (bits("0000000000000001"), "5e-324"),
+    (bits("8000000000000001"), "-5e-324"),
+    (bits("7fefffffffffffff"), "1.7976931348623157e+308"),
+    (bits("ffefffffffffffff"), "-1.7976931348623157e+308"),
+    (bits("4340000000000000"), "9007199254740992"),
+    (bits("c340000000000000"), "-9007199254740992"),
+    (bits("4430000000000000"), "295147905179352830000"),
+    (bits("44b52d02c7e14af5"), "9.999999999999997e+22"),
+    (bits("44b52d02c7e14af6"), "1e+23"),
+    (bits("44b52d02c7e14af7"), "1.0000000000000001e+23"),
+    (bits("444b1ae4d6e2ef4e"), "999999999999999700000"),
+    (bits("444b1ae4d6e2ef4f"), "999999999999999900000"),
+    (bits("444b1ae4d6e2ef50"), "1e+21"),
+    (bits("3eb0c6f7a0b5ed8c"), "9.999999999999997e-7"),
+    (bits("3eb0c6f7a0b5ed8d"), "0.000001"),
+    (bits("41b3de4355555553"), "333333333.3333332"),
+    (bits("41b3de4355555554"), "333333333.33333325"),
+    (bits("41b3de4355555555"), "333333333.3333333"),
+    (bits("41b3de4355555556"), "333333333.3333334"),
+    (bits("41b3de4355555557"), "333333333.33333343"),
+    (bits("becbf647612f3696"), "-0.0000033333333333333333"),
+    (bits("43143ff3c1cb0959"), "1424953923781206.2"),
+]
+
+
+@pytest.mark.parametrize("x,expected", NUMBER_CASES)
+def test_format_number(x, expected):
+    assert av.format_number(x) == expected
+
+
+@pytest.mark.parametrize("x", [float("nan"), float("inf"), float("-inf")])
+def test_format_number_rejects_non_finite(x):
+    with pytest.raises(ValueError):
+        av.format_number(x)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_format_number_against_node_random():
+    rnd = random.Random(8785)
+    xs = []
+    while len(xs) < 20000:
+        x = struct.unpack("<d", rnd.getrandbits(64).to_bytes(8, "little"))[0]
+        if x == x and abs(x) != float("inf"):
+            xs.append(x)
+    xs += [rnd.uniform(-1, 1) * 10.0 ** rnd.randint(-9, 23) for _ in range(20000)]
+    xs += [float(rnd.randint(-2**60, 2**60)) for _ in range(2000)]
+    hexes = [struct.pack(">d", x).hex() for x in xs]
+    js = ("const l=require('fs').readFileSync(0,'utf8').trim().split('\\n');"
+          "const b=Buffer.alloc(8);"
+          "process.stdout.write(l.map(h=>{b.write(h,'hex');return String(b.readDoubleBE(0));}).join('\\n'));")
+    out = subprocess.run(["node", "-e", js], input="\n".join(hexes), capture_output=True, text=True, check=True).stdout
+    for x, want in zip(xs, out.split("\n")):
+        assert av.format_number(x) == want, (x, want)
+
+
+def test_jcs_numbers_and_literals():
+    v = av.strict_loads(b'[1e21, 2.5e-7, -0.0, -0, 1.0, 10, true, false, null, 1E2, 0.1e1]')
+    assert av.jcs(v) == b"[1e+21,2.5e-7,0,0,1,10,true,false,null,100,1]"
+
+
+def test_jcs_strings():
+    s = "\"\\\b\f\n\r\t\x00\x01\x1f\x7f\u2028\u2029/é\U0001F600"
+    assert av.jcs(s) == ('"\\"\\\\\\b\\f\\n\\r\\t\\u0000\\u0001\\u001f\x7f\u2028\u2029/é\U0001F600"').encode("utf-8")
+
+
+def test_jcs_key_order_utf16():
+    v = {"\ue000": 1, "\U00010000": 2, "a": 3, "é": 4, "": 5, "\U0001F600": 6, "aa": 7, "B": 8}
+    # UTF-16: "" < "B" < "a" < "aa" < "é" (00E9) < U+10000 (D800 DC00) < U+1F600 (D83D DE00) < U+E000
+    assert av.jcs(v) == '{"":5,"B":8,"a":3,"aa":7,"é":4,"\U00010000":2,"\U0001F600":6,"\ue000":1}'.encode()
+
+
+def test_jcs_no_normalization():
+    assert av.jcs({"é": 1, "e\u0301": 2}) == '{"e\u0301":2,"é":1}'.encode()
+
+
+def test_jcs_nested():
+    v = av.strict_loads('{"b":[1,[2,[3,{"z":1,"a":[]}]]],"a":{}}')
+    assert av.jcs(v) == b'{"a":{},"b":[1,[2,[3,{"a":[],"z":1}]]]}'
+
+
+# ---------------------------------------------------------------------------
+# Strict JSON reader
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    '{"a":1,"a":2}',
+    '{"a":{"b":1,"b":1}}',
+    '{"a":1,"\\u0061":2}',
+    '[{"x":1},{"y":1,"y":2}]',
+    '9007199254740992.5e999',
+    '9007199254740993',
+    '-9007199254740993',
+    '12345678901234567890',
+    '1000000000000000000000',   # canonical spelling is 1e+21
+    '100000000000000000001',
+    '1' + '0' * 5000,
+    str(2**1024 - 1),
+    'NaN', '-NaN', 'Infinity', '-Infinity', '[NaN]', '{"x":Infinity}',
+    '1e400', '-1e400',
+    '"\\ud800"', '"\\udc00x"', '{"\\ud83d":1}', '["\\ude00\\ud83d"]',
+    "\ufeff{}",
+    '{"a":1', '', ' ', '{"a":1}x', "{'a':1}", '[1,]', '{"a":"\x01"}', '01', '+1', '.5', '1.',
+])
+def test_strict_loads_rejects(text):
+    with pytest.raises(av.JSONError):
+        av.strict_loads(text)
+
+
+def test_strict_loads_rejects_invalid_utf8():
+    with pytest.raises(av.JSONError):
+        av.strict_loads(b'{"a":"\xff"}')
+    with pytest.raises(av.JSONError):
+        av.strict_loads(b'{"a":"\xed\xa0\x80"}')  # UTF-8-encoded surrogate
+
+
+def test_strict_loads_accepts_and_keeps_types():
+    v = av.strict_loads('{"i":1,"f":1.0,"e":1e2,"t":true,"n":null,"max":9007199254740991,'
+                        '"min":-9007199254740991,"s":"\\ud83d\\ude00","z":-0}')
+    assert type(v["i"]) is int and v["i"] == 1
+    assert type(v["f"]) is float and v["f"] == 1.0
+    assert type(v["e"]) is float
+    assert v["t"] is True and v["n"] is None
+    assert v["max"] == 2**53 - 1 and type(v["max"]) is int
+    assert v["min"] == -(2**53 - 1)
+    assert v["s"] == "\U0001F600"
+
+
+def test_strict_loads_canonical_big_integral_double():
+    # RFC 8785 writes the double 1e20 as 100000000000000000000; Attest writes bundle lines
+    # canonically, so this out-of-range integer token is accepted as that double.
+    for tok, val in [("100000000000000000000", 1e20), ("123456789012345680000", 123456789012345680000.0),
+                     ("-295147905179352830000", -(2.0**68)), ("9007199254740992", 2.0**53)]:
+        v = av.strict_loads(tok)
+        assert type(v) is float and v == val
+        assert av.jcs(v) == tok.encode()
+
+
+# ---------------------------------------------------------------------------
+# Merkle tree and compact ranges
+# ---------------------------------------------------------------------------
+
+def leaves(n):
+    return [av.leaf_hash(b"leaf %d" % i) for i in range(n)]
+
+
+def naive_mth(ls):
+    # straight from RFC 9162 §2.1.1, independent of av.mth
+    if not ls:
+        return hashlib.sha256(b"").digest()
+    if len(ls) == 1:
+        return ls[0]
+    k = 1 << ((len(ls) - 1).bit_length() - 1)
+    return hashlib.sha256(b"\x01" + naive_mth(ls[:k]) + naive_mth(ls[k:])).digest()
+
+
+def test_empty_root():
+    assert av.EMPTY_ROOT.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert av.CompactRange().root() == av.EMPTY_ROOT
+
+
+def test_leaf_and_node_hash():
+    assert av.leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
+    a, b = b"\x11" * 32, b"\x22" * 32
+    assert av.node_hash(a, b) == hashlib.sha256(b"\x01" + a + b).digest()
+
+
+@pytest.mark.parametrize("n", range(0, 71))
+def test_compact_range_root_matches_naive_mth(n):
+    ls = leaves(n)
+    cr = av.CompactRange()
+    for h in ls:
+        cr.append(h)
+    assert cr.size == n
+    assert len(cr.hashes) == bin(n).count("1")
+    assert cr.root() == naive_mth(ls) == av.mth(ls)
+
+
+def compact_range_of_prefix(ls, m):
+    """Compact range of [0, m) built from the definition (perfect subtrees, highest bit first)."""
+    out, pos = [], 0
+    for b in range(m.bit_length() - 1, -1, -1):
+        if m >> b & 1:
+            out.append(naive_mth(ls[pos:pos + (1 << b)]))
+            pos += 1 << b
+    return out
+
+
+@pytest.mark.parametrize("m", [0, 1, 2, 3, 4, 5, 6, 7, 8, 15, 16, 17, 31, 32, 33, 40])
+def test_compact_range_from_prefix(m):
+    ls = leaves(70)
+    prefix = compact_range_of_prefix(ls, m)
+    cr = av.CompactRange(m, prefix)
+    assert cr.root() == naive_mth(ls[:m])
+    for n in range(m, 70):
+        cr.append(ls[n])
+        assert cr.root() == naive_mth(ls[:n + 1])
+    # and it agrees, hash for hash, with a range built by appending from 0
+    full = av.CompactRange()
+    for h in ls[:m]:
+        full.append(h)
+    assert full.hashes == prefix
+
+
+def test_compact_range_examples_from_spec():
+    ls = leaves(7)
+    assert compact_range_of_prefix(ls, 6) == [naive_mth(ls[0:4]), naive_mth(ls[4:6])]
+    cr = av.CompactRange()
+    for h in ls:
+        cr.append(h)
+    assert cr.hashes == [naive_mth(ls[0:4]), naive_mth(ls[4:6]), ls[6]]
+
+
+def test_compact_range_rejects_wrong_length():
+    with pytest.raises(ValueError):
+        av.CompactRange(7, [b"\x00" * 32] * 2)
+
+
+CLASSIC_LEAVES = [bytes.fromhex(h) for h in [
+    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f"]]
+
+
+def test_classic_rfc6962_roots():
+    """Roots of the classic 8-leaf tree, taken from transparency-dev/merkle testdata."""
+    roots = {}
+    for p in glob.glob(os.path.join(TESTDATA, "merkle", "*.json")):
+        with open(p) as f:
+            d = json.load(f)
+        roots[d["size1"]] = base64.b64decode(d["root1"])
+        roots[d["size2"]] = base64.b64decode(d["root2"])
+    assert len(roots) >= 4
+    cr = av.CompactRange()
+    got = {}
+    for i, data in enumerate(CLASSIC_LEAVES):
+        cr.append(av.leaf_hash(data))
+        got[i + 1] = cr.root()
+    for size, root in roots.items():
+        assert got[size] == root, size
+
+
+# ---------------------------------------------------------------------------
+# Signed notes and keys
+# ---------------------------------------------------------------------------
+
+def load_note_vector():
+    with open(os.path.join(TESTDATA, "signed-note", "ed25519.json")) as f:
+        return json.load(f)
+
+
+def test_signed_note_vector():
+    vec = load_note_vector()
+    name, kid, seed = av.parse_private_key(vec["private_key"])
+    assert name == "PeterNeumann"
+    assert kid.hex() == "c74f20a3"
+    sk = Ed25519PrivateKey.from_private_bytes(seed)
+    pub = sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert av.key_id("PeterNeumann", pub).hex() == "c74f20a3"
+    vkey_text = "PeterNeumann+c74f20a3+" + base64.b64encode(b"\x01" + pub).decode()
+    vkey = av.parse_verifier_key(vkey_text)
+    assert vkey.name == "PeterNeumann" and vkey.key_id.hex() == "c74f20a3"
+
+    note = av.parse_signed_note(vec["text"] + "\n" + vec["signature_line"] + "\n")
+    assert note.text == vec["text"]
+    assert len(note.sigs) == 1 and note.sigs[0].name == "PeterNeumann"
+    assert note.sigs[0].key_id.hex() == "c74f20a3"
+    av.verify_note(note, vkey)  # does not raise
+    # Ed25519 is deterministic: signing gives exactly the vector's line
+    line = "\u2014 PeterNeumann " + base64.b64encode(kid + sk.sign(vec["text"].encode())).decode()
+    assert line == vec["signature_line"]
+
+
+def test_signed_note_tampered_and_unknown():
+    vec = load_note_vector()
+    _, kid, seed = av.parse_private_key(vec["private_key"])
+    pub = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    vkey = av.parse_verifier_key("PeterNeumann+c74f20a3+" + base64.b64encode(b"\x01" + pub).decode())
+    bad = av.parse_signed_note(vec["text"].replace("problem", "Problem", 1) + "\n" + vec["signature_line"] + "\n")
+    with pytest.raises(av.NoteError):
+        av.verify_note(bad, vkey)
+    # only an unknown signer: no known key signed
+    other = "\u2014 Someone " + base64.b64encode(b"\x01\x02\x03\x04" + bytes(64)).decode()
+    with pytest.raises(av.NoteError):
+        av.verify_note(av.parse_signed_note(vec["text"] + "\n" + other + "\n"), vkey)
+    # an unknown signer next to the known one is ignored
+    av.verify_note(av.parse_signed_note(vec["text"] + "\n" + other + "\n" + vec["signature_line"] + "\n"), vkey)
+
+
+@pytest.mark.parametrize("note", [
+    "a\nb\n",                      # no blank line
+    "a\n\n",                       # no signature lines
+    "a\n\n\u2014 K AAAAAAA=",      # no final newline
+    "a\n\n- K AAAAAAAA\n",         # hyphen, not em dash
+    "a\n\n\u2014 K\n",             # no signature
+    "a\n\n\u2014 K AAAA\n",        # shorter than 5 bytes
+    "a\n\n\u2014 K+x AAAAAAAA\n",  # '+' in key name
+    "a\n\n\u2014 K !!!!\n",        # not base64
+    "a\tb\n\n\u2014 K AAAAAAAA\n",  # control character
+])
+def test_parse_signed_note_rejects(note):
+    with pytest.raises(av.NoteError):
+        av.parse_signed_note(note)
+
+
+def test_key_id_and_verifier_key_with_plus_in_base64():
+    # find a key whose base64 contains '+' to exercise "split at the first two + only"
+    for i in range(1000):
+        seed = hashlib.sha256(b"seed %d" % i).digest()
+        pub = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        b64 = base64.b64encode(b"\x01" + pub).decode()
+        if "+" in b64:
+            break
+    else:  # pragma: no cover
+        pytest.skip("no key with '+' found")
+    name = "attest.example.com/default"
+    kid = hashlib.sha256(name.encode() + b"\n\x01" + pub).digest()[:4]
+    assert av.key_id(name, pub) == kid
+    k = av.parse_verifier_key(f"{name}+{kid.hex()}+{b64}")
+    assert k.pubkey == pub and k.name == name
+
+
+@pytest.mark.parametrize("text", [
+    "name+c74f20a3",                    # too few fields
+    "+c74f20a3+AAAA",                   # empty name
+    "na me+c74f20a3+AAAA",              # white space in name
+    "name+C74F20A3+AAAA",               # upper-case hex
+    "name+c74f20a+AAAA",                # 7 hex digits
+    "name+c74f20a3+AQ==",               # too short
+])
+def test_parse_verifier_key_rejects(text):
+    with pytest.raises(av.KeyError_):
+        av.parse_verifier_key(text)
+
+
+def test_parse_verifier_key_rejects_wrong_id_and_alg():
+    pub = bytes(range(32))
+    name = "x/y"
+    kid = av.key_id(name, pub).hex()
+    good = f"{name}+{kid}+" + base64.b64encode(b"\x01" + pub).decode()
+    av.parse_verifier_key(good)
+    wrong_id = f"{name}+{'%08x' % (int(kid, 16) ^ 1)}+" + base64.b64encode(b"\x01" + pub).decode()
+    with pytest.raises(av.KeyError_):
+        av.parse_verifier_key(wrong_id)
+    wrong_alg = f"{name}+{kid}+" + base64.b64encode(b"\x02" + pub).decode()
+    with pytest.raises(av.KeyError_):
+        av.parse_verifier_key(wrong_alg)
+
+
+def test_parse_checkpoint():
+    root = bytes(range(32))
+    cp = av.parse_checkpoint("o/t\n12\n" + base64.b64encode(root).decode() + "\n")
+    assert (cp.origin, cp.size, cp.root, cp.extensions) == ("o/t", 12, root, [])
+    cp = av.parse_checkpoint("o/t\n0\n" + base64.b64encode(root).decode() + "\next\n")
+    assert cp.extensions == ["ext"]
+    for bad in ["o/t\n012\n" + base64.b64encode(root).decode() + "\n",
+                "o/t\n-1\n" + base64.b64encode(root).decode() + "\n",
+                "o/t\n1\n" + base64.b64encode(root[:31]).decode() + "\n",
+                "o/t\n1\n",
+                "\n1\n" + base64.b64encode(root).decode() + "\n",
+                "o/t\n1\n" + base64.b64encode(root).decode()]:
+        with pytest.raises(av.NoteError):
+            av.parse_checkpoint(bad)
+
+
+# ---------------------------------------------------------------------------
+# End-to-end: synthetic bundles signed by a test key
+# ---------------------------------------------------------------------------
+
+ORIGIN = "attest.test/default"
+SEED = hashlib.sha256(b"independent verifier test key").digest()
+SK = Ed25519PrivateKey.from_private_bytes(SEED)
+PUB = SK.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+KID = av.key_id(ORIGIN, PUB)
+VKEY_TEXT = f"{ORIGIN}+{KID.hex()}+" + base64.b64encode(b"\x01" + PUB).decode()
+VKEY = av.parse_verifier_key(VKEY_TEXT)
+
+
+def sign_note(body: str, sk=SK, name=ORIGIN, kid=KID) -> str:
+    return body + "\n" + "\u2014 %s %s\n" % (name, base64.b64encode(kid + sk.sign(body.encode())).decode())
+
+
+def make_log(n, sign_entries=False):
+    entries, hashes, prev = [], [], bytes(32)
+    for i in range(n):
+        e = {"v": 1, "log": ORIGIN, "seq": i, "prev": prev.hex(),
+             "received_at": "2026-11-23T08:15:30.%06dZ" % i,
+             "event": {"action": "file.write", "actor": {"id": "u%d" % i},
+                       "attributes": {"i": i, "f": i + 0.5, "ké": [1, [2, [3]]], "n": 1e21, "z": -0.0}}}
+        h = av.leaf_hash(av.jcs(e))
+        line = {"entry": e, "hash": h.hex()}
+        if sign_entries:
+            line["sig"] = base64.b64encode(SK.sign(b"attest-entry-v1:" + h)).decode()
+        entries.append(line)
+        hashes.append(h)
+        prev = h
+    return entries, hashes
+
+
+def make_bundle(n=20, start=0, end=None, sign_entries=False) -> list[bytes]:
+    end = n if end is None else end
+    entries, hashes = make_log(n, sign_entries)
+    header = {"bundle": "attest/v1", "log": ORIGIN, "verifier_key": VKEY_TEXT, "start": start,
+              "prefix": [h.hex() for h in compact_range_of_prefix(hashes, start)]}
+    body = f"{ORIGIN}\n{end}\n{base64.b64encode(naive_mth(hashes[:end])).decode()}\n"
+    lines = [av.jcs(header)] + [av.jcs(e) for e in entries[start:end]] + [av.jcs({"checkpoint": sign_note(body)})]
+    return [l + b"\n" for l in lines]
+
+
+def run(lines):
+    try:
+        r = av.verify_bundle_lines(lines, VKEY)
+        return ("OK", r.start, r.end, r.root.hex())
+    except av.VerifyError as e:
+        return ("FAIL", e.seq, e.reason)
+
+
+@pytest.mark.parametrize("start", [0, 1, 2, 3, 4, 7, 8, 15, 16, 19, 20])
+@pytest.mark.parametrize("sign_entries", [False, True])
+def test_bundle_ok(start, sign_entries):
+    _, hashes = make_log(20)
+    assert run(make_bundle(20, start, sign_entries=sign_entries)) == ("OK", start, 20, naive_mth(hashes).hex())
+
+
+def test_bundle_partial_end():
+    _, hashes = make_log(20)
+    assert run(make_bundle(20, 5, 13)) == ("OK", 5, 13, naive_mth(hashes[:13]).hex())
+
+
+def test_bundle_non_canonical_lines_still_verify():
+    lines = make_bundle(10, 3)
+    relaxed = [json.dumps(json.loads(l), indent=None, ensure_ascii=True, separators=(" , ", " : ")).encode() + b"\r\n"
+               for l in lines]
+    assert run(relaxed)[0] == "OK"
+
+
+def edit(lines, i, old, new):
+    out = list(lines)
+    assert old in out[i]
+    out[i] = out[i].replace(old, new, 1)
+    return out
+
+
+def rehash(line: bytes) -> bytes:
+    o = av.strict_loads(line[:-1])
+    o["hash"] = av.leaf_hash(av.jcs(o["entry"])).hex()
+    return av.jcs(o) + b"\n"
+
+
+def test_bundle_failures():
+    B = make_bundle(20)
+    assert run(edit(B, 11, b'"u10"', b'"u1X"'))[:2] == ("FAIL", 10)            # changed char
+    t = edit(B, 11, b'"u10"', b'"u1X"')
+    t[11] = rehash(t[11])
+    assert run(t)[:2] == ("FAIL", 11)                                        # hash fixed: chain breaks
+    assert run(B[:11] + B[12:])[:2] == ("FAIL", 10)                          # removed line
+    assert run(B[:11] + [B[12], B[11]] + B[13:])[:2] == ("FAIL", 10)         # swapped lines
+    assert run(B[:15])[:2] == ("FAIL", None)                                 # truncated at a line
+    joined = b"".join(B)
+    cut = joined[: joined.index(b'"u7"')]
+    assert run(io.BytesIO(cut))[:2] == ("FAIL", 7)                           # truncated mid-line
+    assert run(io.BytesIO(joined[:-1]))[:2] == ("FAIL", None)                # missing final newline
+    assert run(B + [b"{}\n"])[:2] == ("FAIL", None)                          # data after checkpoint
+    assert run([])[:2] == ("FAIL", None)                                     # empty
+    assert run(edit(B, 4, b'"i":3', b'"i":3,"i":3'))[:2] == ("FAIL", 3)      # duplicate key
+    assert run(edit(B, 4, b'"i":3', b'"i":9007199254740993'))[:2] == ("FAIL", 3)  # big integer
+    assert run(edit(B, 4, b'"i":3', b'"i":NaN'))[:2] == ("FAIL", 3)          # NaN
+    assert run(edit(B, 4, b'"u3"', b'"\\ud800"'))[:2] == ("FAIL", 3)         # lone surrogate
+    assert run(edit(B, 4, b'"seq":3', b'"seq":3.0'))[:2] == ("FAIL", 3)      # seq not an integer
+    assert run(edit(B, 4, b'"v":1', b'"v":2'))[:2] == ("FAIL", 3)
+    assert run(edit(B, 4, b'"entry"', b'"x"'))[:2] == ("FAIL", 3)            # neither entry nor checkpoint
+    assert run(edit(B, 0, b'attest/v1', b'attest/v2'))[:2] == ("FAIL", None)
+
+
+def test_bundle_checkpoint_failures():
+    B = make_bundle(12)
+    other = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"evil").digest())
+    other_pub = other.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    _, hashes = make_log(12)
+    body = f"{ORIGIN}\n12\n{base64.b64encode(naive_mth(hashes)).decode()}\n"
+    evil = av.jcs({"checkpoint": sign_note(body, other, ORIGIN, av.key_id(ORIGIN, other_pub))}) + b"\n"
+    assert run(B[:-1] + [evil]) == ("FAIL", None, "checkpoint is not signed by the pinned key")
+    # wrong size
+    body13 = f"{ORIGIN}\n13\n{base64.b64encode(naive_mth(hashes)).decode()}\n"
+    assert run(B[:-1] + [av.jcs({"checkpoint": sign_note(body13)}) + b"\n"])[:2] == ("FAIL", None)
+    # wrong root (root of 11)
+    body_r = f"{ORIGIN}\n12\n{base64.b64encode(naive_mth(hashes[:11])).decode()}\n"
+    assert run(B[:-1] + [av.jcs({"checkpoint": sign_note(body_r)}) + b"\n"])[2].startswith("checkpoint root")
+    # bad signature by the known key
+    cp = av.strict_loads(B[-1][:-1])["checkpoint"]
+    assert run(B[:-1] + [av.jcs({"checkpoint": cp.replace("\n12\n", "\n12\nx\n", 1)}) + b"\n"])[:2] == ("FAIL", None)
+
+
+def test_bundle_header_failures():
+    B = make_bundle(12, 7)
+    other_key = "other/x+" + av.key_id("other/x", PUB).hex() + "+" + base64.b64encode(b"\x01" + PUB).decode()
+    assert run(edit(B, 0, VKEY_TEXT.encode(), other_key.encode()))[:2] == ("FAIL", None)
+    assert run(edit(B, 0, b'"start":7', b'"start":6'))[:2] == ("FAIL", None)  # popcount
+    h = av.strict_loads(B[0][:-1])
+    h["prefix"][-1] = ("0" if h["prefix"][-1][0] != "0" else "1") + h["prefix"][-1][1:]
+    assert run([av.jcs(h) + b"\n"] + B[1:])[:2] == ("FAIL", 7)  # odd start: prev checked directly
+    B8 = make_bundle(12, 8)
+    h = av.strict_loads(B8[0][:-1])
+    h["prefix"][0] = ("0" if h["prefix"][0][0] != "0" else "1") + h["prefix"][0][1:]
+    assert run([av.jcs(h) + b"\n"] + B8[1:]) == ("FAIL", None, "checkpoint root differs from the root of the entries")
+
+
+def test_bundle_entry_signature_failures():
+    B = make_bundle(6, sign_entries=True)
+    o = av.strict_loads(B[3][:-1])
+    s = bytearray(base64.b64decode(o["sig"]))
+    s[5] ^= 1
+    o["sig"] = base64.b64encode(bytes(s)).decode()
+    assert run(B[:3] + [av.jcs(o) + b"\n"] + B[4:])[:2] == ("FAIL", 2)
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+def cli(*args, stdin=None):
+    return subprocess.run([sys.executable, os.path.join(HERE, "attest_verify.py"), *args],
+                          capture_output=True, text=True, input=stdin)
+
+
+def test_cli(tmp_path):
+    p = tmp_path / "b.ndjson"
+    p.write_bytes(b"".join(make_bundle(9, 2)))
+    _, hashes = make_log(9)
+    r = cli(str(p), "--key", VKEY_TEXT)
+    assert (r.returncode, r.stdout) == (0, f"OK {ORIGIN} 2 9 {naive_mth(hashes).hex()}\n")
+    r = cli(str(p), "--key", VKEY_TEXT, "--json")
+    assert r.returncode == 0
+    assert json.loads(r.stdout) == {"ok": True, "origin": ORIGIN, "start": 2, "end": 9, "root": naive_mth(hashes).hex()}
+    p.write_bytes(b"".join(edit(make_bundle(9, 2), 2, b'"u3"', b'"u4"')))
+    r = cli(str(p), "--key", VKEY_TEXT)
+    assert r.returncode == 1 and r.stdout.startswith("FAIL 3 ")
+    r = cli(str(p), "--key", VKEY_TEXT, "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["seq"] == 3 and json.loads(r.stdout)["ok"] is False
+    assert cli(str(tmp_path / "missing"), "--key", VKEY_TEXT).returncode == 2
+    assert cli(str(p)).returncode == 2
+    assert cli(str(p), "--key", "garbage").returncode == 2
