@@ -28,6 +28,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Pinned verifier key (name+hex8+base64). Repeat for several logs.")
     var key: [String] = []
 
+    @Flag(name: .long, help: "Fail unless every entry in the bundle carries a per-entry signature.")
+    var requireEntrySignatures = false
+
     func validate() throws {
         if (bundle == nil) == (dataDir == nil) {
             throw ValidationError("give either a BUNDLE or --data-dir DIR")
@@ -54,7 +57,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func verifyBundle(_ pinned: [Ed25519NoteVerifier]) throws -> VerificationReport {
         guard pinned.count <= 1 else { throw CLIError.usage("a bundle holds one log: give at most one --key") }
-        var verifier = BundleVerifier(pinnedKey: pinned.first)
+        var verifier = BundleVerifier(pinnedKey: pinned.first, requireEntrySignatures: requireEntrySignatures)
         let handle: FileHandle
         if bundle == "-" {
             handle = .standardInput
@@ -79,7 +82,7 @@ struct VerifyCommand: AsyncParsableCommand {
             progress.update(lines, of: lines)
             if verifier.failed { break }
         }
-        if !pending.isEmpty { verifier.feed(pending) }
+        if !pending.isEmpty { verifier.feed(pending, terminated: false) }
         progress.finish()
         return verifier.finish()
     }

@@ -76,27 +76,34 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict:
     return obj
 
 
-def _parse_int(s: str) -> int:
+def _int_token(s: str) -> int:
     try:
-        v = int(s)
+        return int(s)
     except ValueError as e:  # e.g. more than sys.get_int_max_str_digits() digits
         raise JSONError(f"integer out of range: {s[:40]}") from e
+
+
+def _parse_int_reject(s: str) -> int:
+    """I-JSON ingest rule: integer literals beyond ±(2^53−1) are refused."""
+    v = _int_token(s)
     if v > MAX_SAFE_INTEGER or v < -MAX_SAFE_INTEGER:
-        # FORMAT.md §2 asks for integers within ±(2^53−1), but its own RFC 8785 rule writes
-        # integral doubles with 2^53 <= |x| < 1e21 in plain digits (e.g. 1e20 as
-        # "100000000000000000000", 1.2345678901234568e20 as "123456789012345680000"), and
-        # Attest writes every bundle line canonically. So an out-of-range integer token is
-        # accepted only when it is exactly the canonical (ECMAScript) spelling of the double
-        # it denotes, and is then that double; anything else, such as 9007199254740993
-        # (would silently become ...992) or 1000000000000000000000 (canonical is 1e+21), is
-        # rejected. See README.md, "Where the spec is ambiguous".
+        raise JSONError(f"integer beyond ±(2^53−1): {s[:40]}")
+    return v
+
+
+def _parse_int_double(s: str) -> int | float:
+    """FORMAT.md §2 rule for reading entries and bundles: RFC 8785 writes integral doubles
+    below 1e21 in plain digits (1e20 is stored as 100000000000000000000), so an integer
+    literal beyond ±(2^53−1) is read as the nearest double instead of being rejected."""
+    v = _int_token(s)
+    if v > MAX_SAFE_INTEGER or v < -MAX_SAFE_INTEGER:
         try:
             f = float(v)
         except OverflowError:
             f = math.inf
-        if math.isfinite(f) and format_number(f) == s:
-            return f
-        raise JSONError(f"integer beyond ±(2^53−1): {s[:40]}")
+        if not math.isfinite(f):
+            raise JSONError(f"integer literal beyond the IEEE 754 double range: {s[:40]}")
+        return f
     return v
 
 
@@ -111,13 +118,16 @@ def _parse_constant(s: str) -> Any:
     raise JSONError(f"not JSON: {s}")
 
 
-_DECODER = json.JSONDecoder(
-    object_pairs_hook=_pairs_hook,
-    parse_int=_parse_int,
-    parse_float=_parse_float,
-    parse_constant=_parse_constant,
-    strict=True,
-)
+_DECODERS = {
+    mode: json.JSONDecoder(
+        object_pairs_hook=_pairs_hook,
+        parse_int=hook,
+        parse_float=_parse_float,
+        parse_constant=_parse_constant,
+        strict=True,
+    )
+    for mode, hook in (("reject", _parse_int_reject), ("double", _parse_int_double))
+}
 
 
 def _check_surrogates(v: Any) -> None:
@@ -137,12 +147,15 @@ def _check_surrogates(v: Any) -> None:
             stack.extend(x)
 
 
-def strict_loads(data: str | bytes) -> Any:
+def strict_loads(data: str | bytes, big_ints: str = "reject") -> Any:
     """Parse one JSON text, rejecting everything I-JSON rejects.
 
-    Integers (no fraction, no exponent) within ±(2^53−1) come back as ``int``, every other
-    number as ``float`` (see _parse_int for canonical out-of-range integer spellings);
-    true/false as ``bool``. Raises JSONError.
+    Duplicate member names, lone surrogates, invalid UTF-8, a BOM, NaN/Infinity and numbers
+    outside the double range are always rejected. Integer literals (no fraction, no
+    exponent) within ±(2^53−1) come back as ``int``; every other number as ``float``;
+    true/false as ``bool``. Integer literals beyond ±(2^53−1): ``big_ints="reject"`` (the
+    ingest rule) rejects them, ``big_ints="double"`` (FORMAT.md §2, for reading entries and
+    bundles) returns the nearest double. Raises JSONError.
     """
     if isinstance(data, (bytes, bytearray)):
         try:
@@ -152,7 +165,7 @@ def strict_loads(data: str | bytes) -> Any:
     if data.startswith("\ufeff"):
         raise JSONError("byte order mark")
     try:
-        value = _DECODER.decode(data)
+        value = _DECODERS[big_ints].decode(data)
     except JSONError:
         raise
     except json.JSONDecodeError as e:
@@ -637,7 +650,7 @@ def _parse_line(raw: bytes, lineno: int, seq: int | None) -> Any:
     """Parse one NDJSON line. A line whose JSON is cut short is attributed to ``seq``."""
     terminated = raw.endswith(b"\n")
     try:
-        return strict_loads(raw[:-1] if terminated else raw)
+        return strict_loads(raw[:-1] if terminated else raw, big_ints="double")
     except JSONError as e:
         cut = "" if terminated else " (last line has no newline: truncated bundle?)"
         raise VerifyError(seq, f"line {lineno}: {e}{cut}") from None
@@ -648,7 +661,17 @@ def _require_newline(raw: bytes, lineno: int, seq: int | None) -> None:
         raise VerifyError(seq, f"line {lineno} is not terminated by a newline (truncated bundle)")
 
 
-def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey) -> Result:
+def _require_canonical(raw: bytes, value: Any, lineno: int, seq: int | None) -> None:
+    """FORMAT §2/§6: every line is exactly the RFC 8785 form of its value."""
+    try:
+        canonical = jcs(value)
+    except (JSONError, TypeError, ValueError) as e:
+        raise VerifyError(seq, f"line {lineno} cannot be canonicalized: {e}") from None
+    if raw[:-1] != canonical:
+        raise VerifyError(seq, f"line {lineno} is not in RFC 8785 canonical form")
+
+
+def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey, require_entry_signatures: bool = False) -> Result:
     """Verify a bundle given as an iterable of raw lines (each including its b"\\n").
 
     Raises VerifyError at the first failure.
@@ -662,6 +685,7 @@ def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey) -> Result:
         raise VerifyError(None, "empty bundle (no header line)") from None
     header = _parse_line(raw, 1, None)
     _require_newline(raw, 1, None)
+    _require_canonical(raw, header, 1, None)
     if not isinstance(header, dict):
         raise VerifyError(None, "header is not a JSON object")
     if header.get("bundle") != "attest/v1":
@@ -704,9 +728,11 @@ def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey) -> Result:
             raise VerifyError(expected, f"line {lineno} is not a JSON object")
         if "checkpoint" in obj and "entry" not in obj:
             _require_newline(raw, lineno, None)
+            _require_canonical(raw, obj, lineno, None)
             checkpoint_line = obj
             break
         _require_newline(raw, lineno, expected)
+        _require_canonical(raw, obj, lineno, expected)
         if "entry" not in obj:
             raise VerifyError(expected, f"line {lineno} is neither an entry line nor the checkpoint")
         extra = set(obj) - ENTRY_LINE_MEMBERS - ENTRY_LINE_OPTIONAL
@@ -730,6 +756,8 @@ def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey) -> Result:
             raise VerifyError(expected, "entry hash mismatch")
         if prev is not None and entry["prev"] != prev.hex():
             raise VerifyError(expected, "entry prev does not match the previous entry hash")
+        if require_entry_signatures and "sig" not in obj:
+            raise VerifyError(expected, "per-entry signatures are required but this entry has none")
         if "sig" in obj:
             try:
                 sig = b64decode_strict(obj["sig"])
@@ -770,10 +798,10 @@ def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey) -> Result:
     return Result(log, start, expected, root)
 
 
-def verify_bundle_file(path: str, key: VerifierKey) -> Result:
+def verify_bundle_file(path: str, key: VerifierKey, require_entry_signatures: bool = False) -> Result:
     f = sys.stdin.buffer if path == "-" else open(path, "rb")
     try:
-        return verify_bundle_lines(f, key)
+        return verify_bundle_lines(f, key, require_entry_signatures)
     finally:
         if f is not sys.stdin.buffer:
             f.close()
@@ -796,6 +824,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("bundle", help="export bundle (NDJSON), or - for standard input")
     p.add_argument("--key", required=True, help="trusted verifier key name+hex8+base64")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of a line")
+    p.add_argument("--require-entry-signatures", action="store_true",
+                   help="fail unless every entry line carries a per-entry signature")
     args = p.parse_args(argv)
 
     try:
@@ -805,7 +835,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     try:
-        res = verify_bundle_file(args.bundle, key)
+        res = verify_bundle_file(args.bundle, key, args.require_entry_signatures)
     except OSError as e:
         print(f"attest_verify.py: cannot read {args.bundle}: {e.strerror or e}", file=sys.stderr)
         return 2

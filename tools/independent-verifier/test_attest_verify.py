@@ -199,14 +199,31 @@ def test_strict_loads_accepts_and_keeps_types():
     assert v["s"] == "\U0001F600"
 
 
-def test_strict_loads_canonical_big_integral_double():
-    # RFC 8785 writes the double 1e20 as 100000000000000000000; Attest writes bundle lines
-    # canonically, so this out-of-range integer token is accepted as that double.
-    for tok, val in [("100000000000000000000", 1e20), ("123456789012345680000", 123456789012345680000.0),
-                     ("-295147905179352830000", -(2.0**68)), ("9007199254740992", 2.0**53)]:
-        v = av.strict_loads(tok)
-        assert type(v) is float and v == val
-        assert av.jcs(v) == tok.encode()
+@pytest.mark.parametrize("tok,val", [
+    ("100000000000000000000", 1e20), ("123456789012345680000", 123456789012345680000.0),
+    ("-295147905179352830000", -(2.0**68)), ("9007199254740992", 2.0**53),
+    ("9007199254740993", 2.0**53), ("1000000000000000000000", 1e21),
+])
+def test_big_integer_literals(tok, val):
+    # Ingest rule (I-JSON): refused.
+    with pytest.raises(av.JSONError):
+        av.strict_loads(tok)
+    # FORMAT.md §2 for entries and bundles: read as the nearest double, do not reject.
+    v = av.strict_loads(tok, big_ints="double")
+    assert type(v) is float and v == val
+    assert av.jcs(v) == av.format_number(val).encode()
+
+
+def test_big_integer_literal_canonical_round_trip():
+    # RFC 8785 writes the double 1e20 in plain digits; reading it back gives the same bytes.
+    for tok in ["100000000000000000000", "123456789012345680000", "-295147905179352830000"]:
+        assert av.jcs(av.strict_loads(tok, big_ints="double")) == tok.encode()
+
+
+@pytest.mark.parametrize("tok", [str(2**1024 - 1), "1" + "0" * 400, "-1" + "0" * 400])
+def test_big_integer_literal_beyond_double_range(tok):
+    with pytest.raises(av.JSONError):
+        av.strict_loads(tok, big_ints="double")
 
 
 # ---------------------------------------------------------------------------
@@ -501,11 +518,49 @@ def test_bundle_partial_end():
     assert run(make_bundle(20, 5, 13)) == ("OK", 5, 13, naive_mth(hashes[:13]).hex())
 
 
-def test_bundle_non_canonical_lines_still_verify():
+def test_bundle_big_integer_read_as_double():
+    """FORMAT.md §2: an integer literal beyond 2^53 in a bundle is read as the nearest double."""
+    entries, _ = make_log(5)
+    entries[2]["entry"]["event"]["attributes"]["big"] = 1e20
+    # rebuild the chain by hand
+    prev, hashes = bytes(32), []
+    for e in entries:
+        e["entry"]["prev"] = prev.hex()
+        prev = av.leaf_hash(av.jcs(e["entry"]))
+        e["hash"] = prev.hex()
+        hashes.append(prev)
+    header = {"bundle": "attest/v1", "log": ORIGIN, "verifier_key": VKEY_TEXT, "start": 0, "prefix": []}
+    body = f"{ORIGIN}\n5\n{base64.b64encode(naive_mth(hashes)).decode()}\n"
+    lines = [av.jcs(header) + b"\n"] + [av.jcs(e) + b"\n" for e in entries] + \
+        [av.jcs({"checkpoint": sign_note(body)}) + b"\n"]
+    assert b'"big":100000000000000000000' in lines[3]
+    assert run(lines)[0] == "OK"
+    # Another spelling of the same double is not the canonical line: refused, at that entry.
+    assert run(edit(lines, 3, b'"big":100000000000000000000', b'"big":1e20'))[:2] == ("FAIL", 2)
+    assert run(edit(lines, 3, b'"big":100000000000000000000', b'"big":100000000000000000001'))[:2] == ("FAIL", 2)
+
+
+def test_bundle_non_canonical_lines_are_refused():
+    """FORMAT.md §6: every line is its RFC 8785 form; any other spelling is refused."""
     lines = make_bundle(10, 3)
     relaxed = [json.dumps(json.loads(l), indent=None, ensure_ascii=True, separators=(" , ", " : ")).encode() + b"\r\n"
                for l in lines]
-    assert run(relaxed)[0] == "OK"
+    assert run(relaxed)[:2] == ("FAIL", None)
+    assert run(lines[:1] + [relaxed[1]] + lines[2:])[:2] == ("FAIL", 3)
+
+
+def test_bundle_require_entry_signatures():
+    """Stripping an optional per-entry signature is only caught when they are required."""
+    signed = make_bundle(6, sign_entries=True)
+    assert av.verify_bundle_lines(signed, VKEY, require_entry_signatures=True).end == 6
+    stripped = list(signed)
+    o = av.strict_loads(stripped[3][:-1])
+    del o["sig"]
+    stripped[3] = av.jcs(o) + b"\n"
+    assert run(stripped)[0] == "OK"
+    with pytest.raises(av.VerifyError) as e:
+        av.verify_bundle_lines(stripped, VKEY, require_entry_signatures=True)
+    assert e.value.seq == 2
 
 
 def edit(lines, i, old, new):
@@ -537,7 +592,8 @@ def test_bundle_failures():
     assert run(B + [b"{}\n"])[:2] == ("FAIL", None)                          # data after checkpoint
     assert run([])[:2] == ("FAIL", None)                                     # empty
     assert run(edit(B, 4, b'"i":3', b'"i":3,"i":3'))[:2] == ("FAIL", 3)      # duplicate key
-    assert run(edit(B, 4, b'"i":3', b'"i":9007199254740993'))[:2] == ("FAIL", 3)  # big integer
+    assert run(edit(B, 4, b'"i":3', b'"i":9007199254740993'))[:2] == ("FAIL", 3)  # changed value
+    assert run(edit(B, 4, b'"i":3', b'"i":1' + b'0' * 400))[:2] == ("FAIL", 3)     # beyond doubles
     assert run(edit(B, 4, b'"i":3', b'"i":NaN'))[:2] == ("FAIL", 3)          # NaN
     assert run(edit(B, 4, b'"u3"', b'"\\ud800"'))[:2] == ("FAIL", 3)         # lone surrogate
     assert run(edit(B, 4, b'"seq":3', b'"seq":3.0'))[:2] == ("FAIL", 3)      # seq not an integer

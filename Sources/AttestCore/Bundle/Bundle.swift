@@ -32,6 +32,9 @@ public struct BundleHeader: Hashable, Sendable {
     /// Reads a header line's value.
     public init(parsing v: JSONValue) throws(LedgerFormatError) {
         guard case .object(let m) = v else { throw LedgerFormatError("header is not a JSON object") }
+        if let extra = m.keys.first(where: { !["bundle", "log", "verifier_key", "start", "prefix"].contains($0) }) {
+            throw LedgerFormatError("header has an unknown member \"\(extra)\"")
+        }
         guard case .string(let tag)? = m["bundle"] else {
             throw LedgerFormatError("first line is not a bundle header (no \"bundle\" member)")
         }
@@ -44,7 +47,7 @@ public struct BundleHeader: Hashable, Sendable {
         guard case .array(let items)? = m["prefix"] else { throw LedgerFormatError("header \"prefix\" must be an array") }
         var prefix: [Hash256] = []
         for item in items {
-            guard case .string(let hex) = item, !hex.contains(where: \.isUppercase), let h = Hash256(hex: hex) else {
+            guard case .string(let hex) = item, let h = Hash256(lowercaseHex: hex) else {
                 throw LedgerFormatError("header \"prefix\" items must be 64 lower-case hex digits")
             }
             prefix.append(h)

@@ -44,9 +44,14 @@ public struct BundleVerifier: Sendable {
 
     /// A verifier that checks signatures against `pinnedKey`, or against the key the bundle names
     /// when nil (with a warning: the bundle could then have been re-signed by anyone).
-    public init(pinnedKey: Ed25519NoteVerifier?) {
+    public init(pinnedKey: Ed25519NoteVerifier?, requireEntrySignatures: Bool = false) {
         self.pinnedKey = pinnedKey
+        self.requireEntrySignatures = requireEntrySignatures
     }
+
+    /// Whether every entry must carry a per-entry signature (a bundle alone cannot show that one
+    /// was stripped, since they are optional).
+    public let requireEntrySignatures: Bool
 
     /// Whether a failure was already found (further lines are ignored).
     public var failed: Bool { report.failure != nil }
@@ -57,26 +62,40 @@ public struct BundleVerifier: Sendable {
         }
     }
 
-    /// Checks one line.
-    public mutating func feed(_ line: some Collection<UInt8>) {
+    /// Checks one line. `terminated` tells whether it ended with a newline: every line of a bundle
+    /// must, so a last line without one means the bundle was cut.
+    public mutating func feed(_ line: some Collection<UInt8>, terminated: Bool = true) {
         lineNumber += 1
         guard report.failure == nil else { return }
         if checkpointSeen {
             fail(VerificationFailure(.truncated, "data after the checkpoint line"))
             return
         }
+        let entrySeq = header == nil ? nil : chain?.nextSeq
         let value: JSONValue
         do {
             value = try JSONParser.parse(line, limits: .ledger)
         } catch {
-            fail(VerificationFailure(.malformed, seq: chain?.nextSeq, "not valid JSON: \(error)"))
+            let cut = terminated ? "" : " (the last line has no newline: truncated?)"
+            fail(VerificationFailure(.malformed, seq: entrySeq, "not valid JSON: \(error)\(cut)"))
+            return
+        }
+        let isCheckpoint = header != nil && value["checkpoint"] != nil && value["entry"] == nil
+        guard terminated else {
+            fail(VerificationFailure(.truncated, seq: isCheckpoint ? nil : entrySeq, "the last line has no newline (truncated?)"))
+            return
+        }
+        // Every line must be exactly its RFC 8785 form: what is verified is then byte for byte what
+        // was read (no second spelling of a number or a string can carry the same hash).
+        guard value.canonicalBytes.elementsEqual(line) else {
+            fail(VerificationFailure(.notCanonical, seq: isCheckpoint ? nil : entrySeq, "line is not in RFC 8785 canonical form"))
             return
         }
         do throws(VerificationFailure) {
             if header == nil {
                 try readHeader(value)
-            } else if case .string(let note)? = value["checkpoint"] {
-                try readCheckpoint(note)
+            } else if isCheckpoint {
+                try readCheckpoint(value)
             } else {
                 try readEntry(value)
             }
@@ -126,23 +145,34 @@ public struct BundleVerifier: Sendable {
         }
         let entry: LedgerEntry
         do { entry = try LedgerEntry(parsing: entryValue) } catch { throw VerificationFailure(.malformed, seq: seq, error.reason) }
-        guard case .string(let hashHex)? = m["hash"], !hashHex.contains(where: \.isUppercase), let claimed = Hash256(hex: hashHex) else {
+        guard case .string(let hashHex)? = m["hash"], let claimed = Hash256(lowercaseHex: hashHex) else {
             throw VerificationFailure(.malformed, seq: seq, "\"hash\" must be 64 lower-case hex digits")
         }
         var sig: [UInt8]?
         if let s = m["sig"] {
-            guard case .string(let b64) = s, let raw = Data(base64Encoded: b64) else {
-                throw VerificationFailure(.malformed, seq: seq, "\"sig\" must be base64")
+            guard case .string(let b64) = s, let raw = Data(base64Encoded: b64), raw.base64EncodedString() == b64 else {
+                throw VerificationFailure(.malformed, seq: seq, "\"sig\" must be canonical base64")
             }
             sig = Array(raw)
+        }
+        if requireEntrySignatures && sig == nil {
+            throw VerificationFailure(.badEntrySignature, seq: seq, "per-entry signatures are required but this entry has none")
         }
         try chain.append(entry: entry, bytes: entryValue.canonicalBytes, claimedHash: claimed, signature: sig)
         self.chain = chain
     }
 
-    private mutating func readCheckpoint(_ note: String) throws(VerificationFailure) {
+    private mutating func readCheckpoint(_ value: JSONValue) throws(VerificationFailure) {
         guard let chain, let key else { throw VerificationFailure(.malformed, "checkpoint before header") }
-        _ = try chain.check(checkpoint: note, key: key)
+        guard case .object(let m) = value, m.count == 1, case .string(let note)? = m["checkpoint"] else {
+            throw VerificationFailure(.malformed, "the checkpoint line must be {\"checkpoint\": NOTE} and nothing else")
+        }
+        do {
+            _ = try chain.check(checkpoint: note, key: key)
+        } catch {
+            // Failures found at the checkpoint are about the whole range, not one entry.
+            throw VerificationFailure(error.code, seq: nil, error.reason)
+        }
         checkpointSeen = true
         report.checkpointsChecked += 1
     }
@@ -156,7 +186,10 @@ public struct BundleVerifier: Sendable {
             return r
         }
         guard checkpointSeen else {
-            r.failure = VerificationFailure(.truncated, seq: chain.nextSeq, "the bundle ends without a checkpoint line (truncated?)")
+            r.failure = VerificationFailure(
+                .truncated,
+                "the bundle ends after entry \(Int64(chain.nextSeq) - 1) without a checkpoint line (truncated?)"
+            )
             return r
         }
         r.range = header.start..<chain.nextSeq
@@ -166,8 +199,12 @@ public struct BundleVerifier: Sendable {
     }
 
     /// Verifies a whole bundle held in memory.
-    public static func verify(_ data: some Collection<UInt8>, pinnedKey: Ed25519NoteVerifier?) -> VerificationReport {
-        var v = BundleVerifier(pinnedKey: pinnedKey)
+    public static func verify(
+        _ data: some Collection<UInt8>,
+        pinnedKey: Ed25519NoteVerifier?,
+        requireEntrySignatures: Bool = false
+    ) -> VerificationReport {
+        var v = BundleVerifier(pinnedKey: pinnedKey, requireEntrySignatures: requireEntrySignatures)
         var lineStart = data.startIndex
         var i = data.startIndex
         while i != data.endIndex {
@@ -177,7 +214,7 @@ public struct BundleVerifier: Sendable {
             }
             i = data.index(after: i)
         }
-        if lineStart != data.endIndex { v.feed(data[lineStart..<data.endIndex]) }
+        if lineStart != data.endIndex { v.feed(data[lineStart..<data.endIndex], terminated: false) }
         return v.finish()
     }
 }

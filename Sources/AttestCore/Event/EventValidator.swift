@@ -6,92 +6,123 @@ public struct EventValidator: Sendable {
 
     /// All problems of `value` against `type`, with JSON pointers relative to `pointer`.
     public func problems(_ value: JSONValue, against type: FieldType, at pointer: String = "") -> [Problem] {
-        var out: [Problem] = []
-        check(value, type, pointer, &out)
-        return out
+        var walk = Walk(prefix: pointer)
+        check(value, type, &walk)
+        return walk.problems
+    }
+
+    /// The walk's position (a stack of escaped tokens, joined only when a problem is reported) and
+    /// what it found. Validation runs on every ingested event: no string building on the good path.
+    struct Walk {
+        let prefix: String
+        var tokens: [String] = []
+        var problems: [Problem] = []
+
+        var pointer: String {
+            var p = prefix
+            for t in tokens {
+                p += "/"
+                p += t
+            }
+            return p
+        }
+
+        mutating func report(_ message: String) { problems.append(Problem(pointer: pointer, message: message)) }
     }
 
     /// Escapes one reference token of a JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`).
     public static func escape(_ token: String) -> String {
-        guard token.contains(where: { $0 == "~" || $0 == "/" }) else { return token }
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
         return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
-    private func check(_ value: JSONValue, _ type: FieldType, _ ptr: String, _ out: inout [Problem]) {
+    private func check(_ value: JSONValue, _ type: FieldType, _ walk: inout Walk) {
         switch type {
         case .any:
             return
         case .anyObject:
             if case .object = value { return }
-            out.append(Problem(pointer: ptr, message: "must be an object, got \(value.typeName)"))
+            walk.report("must be an object, got \(value.typeName)")
         case .string(let maxLength, let syntax):
             guard case .string(let s) = value else {
-                out.append(Problem(pointer: ptr, message: "must be a string, got \(value.typeName)"))
+                walk.report("must be a string, got \(value.typeName)")
                 return
             }
-            checkString(s, maxLength, syntax, ptr, &out)
+            checkString(s, maxLength, syntax, &walk)
         case .oneOf(let allowed):
             guard case .string(let s) = value else {
-                out.append(Problem(pointer: ptr, message: "must be one of \(allowed.joined(separator: ", ")); got \(value.typeName)"))
+                walk.report("must be one of \(allowed.joined(separator: ", ")); got \(value.typeName)")
                 return
             }
             if !allowed.contains(s) {
-                out.append(Problem(pointer: ptr, message: "must be one of \(allowed.joined(separator: ", ")); got \"\(Self.clip(s))\""))
+                walk.report("must be one of \(allowed.joined(separator: ", ")); got \"\(Self.clip(s))\"")
             }
         case .integer(let min):
             guard case .int(let i) = value else {
-                out.append(Problem(pointer: ptr, message: "must be an integer, got \(value.typeName)"))
+                walk.report("must be an integer, got \(value.typeName)")
                 return
             }
-            if i < min { out.append(Problem(pointer: ptr, message: "must be at least \(min), got \(i)")) }
+            if i < min { walk.report("must be at least \(min), got \(i)") }
         case .number(let min):
             let d: Double
             switch value {
             case .int(let i): d = Double(i)
             case .double(let x): d = x
             default:
-                out.append(Problem(pointer: ptr, message: "must be a number, got \(value.typeName)"))
+                walk.report("must be a number, got \(value.typeName)")
                 return
             }
-            if d < min { out.append(Problem(pointer: ptr, message: "must be at least \(min)")) }
+            if d < min { walk.report("must be at least \(min)") }
         case .stringOrInteger(let maxLength):
             switch value {
             case .int: return
-            case .string(let s): checkString(s, maxLength, .any, ptr, &out)
-            default: out.append(Problem(pointer: ptr, message: "must be a string or an integer, got \(value.typeName)"))
+            case .string(let s): checkString(s, maxLength, .any, &walk)
+            default: walk.report("must be a string or an integer, got \(value.typeName)")
             }
         case .array(let element, let maxItems):
             guard case .array(let items) = value else {
-                out.append(Problem(pointer: ptr, message: "must be an array, got \(value.typeName)"))
+                walk.report("must be an array, got \(value.typeName)")
                 return
             }
             if items.count > maxItems {
-                out.append(Problem(pointer: ptr, message: "must have at most \(maxItems) items, got \(items.count)"))
+                walk.report("must have at most \(maxItems) items, got \(items.count)")
             }
-            for (i, item) in items.enumerated() { check(item, element, ptr + "/\(i)", &out) }
+            for (i, item) in items.enumerated() {
+                walk.tokens.append(String(i))
+                check(item, element, &walk)
+                walk.tokens.removeLast()
+            }
         case .object(let fields, let required):
             guard case .object(let members) = value else {
-                out.append(Problem(pointer: ptr, message: "must be an object, got \(value.typeName)"))
+                walk.report("must be an object, got \(value.typeName)")
                 return
             }
             for name in required.sorted() where members[name] == nil {
-                out.append(Problem(pointer: ptr + "/" + Self.escape(name), message: "is required"))
+                walk.tokens.append(Self.escape(name))
+                walk.report("is required")
+                walk.tokens.removeLast()
             }
-            for (name, member) in members.sorted(by: { $0.key < $1.key }) {
-                let p = ptr + "/" + Self.escape(name)
-                guard let ft = fields[name] else {
-                    let hint = ptr.isEmpty ? "; put extra data under /attributes" : ""
-                    out.append(Problem(pointer: p, message: "is not a known field\(hint)"))
-                    continue
+            let atRoot = walk.tokens.isEmpty
+            let before = walk.problems.count
+            for (name, member) in members {
+                walk.tokens.append(Self.escape(name))
+                if let ft = fields[name] {
+                    check(member, ft, &walk)
+                } else {
+                    walk.report("is not a known field\(atRoot ? "; put extra data under /attributes" : "")")
                 }
-                check(member, ft, p, &out)
+                walk.tokens.removeLast()
             }
+            // Members come in hash order; report them in a stable order.
+            if walk.problems.count - before > 1 { walk.problems[before...].sort() }
         }
     }
 
-    private func checkString(_ s: String, _ maxLength: Int, _ syntax: StringSyntax, _ ptr: String, _ out: inout [Problem]) {
-        if s.utf8.count > maxLength * 4 || s.count > maxLength {
-            out.append(Problem(pointer: ptr, message: "must be at most \(maxLength) characters"))
+    private func checkString(_ s: String, _ maxLength: Int, _ syntax: StringSyntax, _ walk: inout Walk) {
+        // Counting characters is slow (grapheme breaking): only when the UTF-8 size allows too many.
+        let size = s.utf8.count
+        if size > maxLength && (size > maxLength * 4 || s.count > maxLength) {
+            walk.report("must be at most \(maxLength) characters")
             return
         }
         switch syntax {
@@ -99,17 +130,17 @@ public struct EventValidator: Sendable {
             break
         case .identifier:
             if s.isEmpty {
-                out.append(Problem(pointer: ptr, message: "must not be empty"))
-            } else if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                out.append(Problem(pointer: ptr, message: "must not contain control characters"))
+                walk.report("must not be empty")
+            } else if s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                walk.report("must not contain control characters")
             }
         case .dotted:
             if !Self.isDotted(s) {
-                out.append(Problem(pointer: ptr, message: "must be a dotted name such as tool.execute (letters, digits, _ and -, joined by dots)"))
+                walk.report("must be a dotted name such as tool.execute (letters, digits, _ and -, joined by dots)")
             }
         case .rfc3339:
             if Timestamp(rfc3339: s) == nil {
-                out.append(Problem(pointer: ptr, message: "must be an RFC 3339 date-time such as 2026-11-23T08:15:30Z, got \"\(Self.clip(s))\""))
+                walk.report("must be an RFC 3339 date-time such as 2026-11-23T08:15:30Z, got \"\(Self.clip(s))\"")
             }
         }
     }

@@ -82,8 +82,7 @@ public struct LedgerEntry: Hashable, Sendable {
         guard case .int(let seq)? = m["seq"], seq >= 0 else {
             throw LedgerFormatError("entry \"seq\" must be a non-negative integer")
         }
-        guard case .string(let prevHex)? = m["prev"], prevHex.utf8.count == 64, !prevHex.contains(where: \.isUppercase),
-            let prev = Hash256(hex: prevHex)
+        guard case .string(let prevHex)? = m["prev"], let prev = Hash256(lowercaseHex: prevHex)
         else {
             throw LedgerFormatError("entry \"prev\" must be 64 lower-case hex digits")
         }
