@@ -65,6 +65,10 @@ public struct BundleVerifier: Sendable {
     /// Checks one line. `terminated` tells whether it ended with a newline: every line of a bundle
     /// must, so a last line without one means the bundle was cut.
     public mutating func feed(_ line: some Collection<UInt8>, terminated: Bool = true) {
+        feedBytes([UInt8](line), terminated: terminated)
+    }
+
+    private mutating func feedBytes(_ line: [UInt8], terminated: Bool) {
         lineNumber += 1
         guard report.failure == nil else { return }
         if checkpointSeen {
@@ -87,7 +91,7 @@ public struct BundleVerifier: Sendable {
         }
         // Every line must be exactly its RFC 8785 form: what is verified is then byte for byte what
         // was read (no second spelling of a number or a string can carry the same hash).
-        guard value.canonicalBytes.elementsEqual(line) else {
+        guard value.canonicalBytes == line else {
             fail(VerificationFailure(.notCanonical, seq: isCheckpoint ? nil : entrySeq, "line is not in RFC 8785 canonical form"))
             return
         }

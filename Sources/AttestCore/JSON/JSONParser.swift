@@ -271,7 +271,7 @@ private struct ByteParser {
             depth -= 1
             return .object([:])
         }
-        var members: [String: JSONValue] = [:]
+        var members = [String: JSONValue](minimumCapacity: 8)
         while true {
             skipWhitespace()
             guard position < end, buffer[position] == ASCII.quote else {
@@ -283,7 +283,8 @@ private struct ByteParser {
             guard position < end, buffer[position] == ASCII.colon else { throw unexpected(at: position, expected: "':'") }
             position += 1
             let value = try parseValue()
-            if let existing = members.index(forKey: key) {
+            // One hash on the good path; the earlier key is looked up only to explain a clash.
+            if members.updateValue(value, forKey: key) != nil, let existing = members.index(forKey: key) {
                 // Swift's Dictionary matches canonically equivalent keys; JSON keys are compared by scalars.
                 if JSONValue.exactlyEqual(members[existing].key, key) {
                     throw error(.duplicateKey, "duplicate key \(quoted(key))", at: keyOffset)
@@ -295,7 +296,6 @@ private struct ByteParser {
                     at: keyOffset
                 )
             }
-            members[key] = value
             skipWhitespace()
             guard position < end else { throw unexpected(at: position, expected: "',' or '}'") }
             let byte = buffer[position]
