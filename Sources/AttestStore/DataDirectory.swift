@@ -24,6 +24,27 @@ public struct DataDirectory: Sendable {
         self.path = p
     }
 
+    /// The installation secret from which per-tenant HMAC keys are derived (mode 0600).
+    public var hmacSecretPath: String { path + "/hmac-secret" }
+    /// The first admin token, written once on first start (mode 0600).
+    public var adminTokenPath: String { path + "/admin-token" }
+
+    /// Reads the HMAC secret, or writes a new random one (32 bytes, base64) when there is none.
+    public func loadOrCreateHMACSecret() throws -> [UInt8] {
+        if FileManager.default.fileExists(atPath: hmacSecretPath) {
+            guard let text = try? String(contentsOfFile: hmacSecretPath, encoding: .utf8),
+                let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count >= 32
+            else {
+                throw StoreError(.invalidArgument, "\(hmacSecretPath) must hold at least 32 bytes, base64")
+            }
+            return Array(data)
+        }
+        var rng = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try Self.writeSecret(Data(secret).base64EncodedString() + "\n", to: hmacSecretPath)
+        return secret
+    }
+
     /// Whether the directory already holds a ledger.
     public var exists: Bool { FileManager.default.fileExists(atPath: databasePath) }
 

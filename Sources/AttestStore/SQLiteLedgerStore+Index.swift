@@ -10,6 +10,15 @@ extension SQLiteLedgerStore {
     /// appended since the last call, and can be rebuilt from the entries at any time.
     @discardableResult
     public func updateIndex(tenant: String, batch: Int = 10_000) async throws -> UInt64 {
+        guard try await log(tenant: tenant, create: false) != nil else { return 0 }
+        // A read first: when the index is current (the common case for queries) no write lock is taken.
+        let (indexedNow, size) = try await read { db -> (Int64, Int64) in
+            let (logID, _) = try self.logID(db, tenant)
+            let indexed = try Int64.fetchOne(db, sql: "SELECT indexed_size FROM index_state WHERE log_id = ?", arguments: [logID]) ?? 0
+            let size = try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID]) ?? 0
+            return (indexed, size)
+        }
+        if indexedNow >= size { return UInt64(indexedNow) }
         while true {
             let (indexed, done) = try await write { db -> (UInt64, Bool) in
                 let (logID, _) = try self.logID(db, tenant)

@@ -99,6 +99,30 @@ enum SQLiteSchema {
                     """
             )
         }
+        m.registerMigration("v2-service") { db in
+            try db.execute(
+                sql: """
+                    -- API tokens: only a SHA-256 of each token is stored. Tokens can be revoked (deleted).
+                    CREATE TABLE tokens (
+                        tenant TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        hash BLOB NOT NULL UNIQUE,
+                        role TEXT NOT NULL,
+                        subject TEXT,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (tenant, name)
+                    ) WITHOUT ROWID;
+                    -- Durable positions of in-process followers (monitors, exporters, the indexer).
+                    CREATE TABLE follower_cursors (
+                        name TEXT NOT NULL,
+                        log_id INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        PRIMARY KEY (name, log_id)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return m
     }
 }

@@ -1,0 +1,80 @@
+import AttestCore
+
+/// Everything between the request body and the sequencer: parse, validate every event (all
+/// problems at once), fill in `id` and `time`, protect sensitive values (HMAC per tenant, secret
+/// shapes redacted), and record how the event came in.
+public struct IngestNormalizer: Sendable {
+    public let keys: TenantKeys
+    public let policy: RedactionPolicy
+    /// The `source.ingest` value recorded when an event has no `source`.
+    public let ingestKind: String
+
+    public init(keys: TenantKeys, policy: RedactionPolicy = .default, ingestKind: String = "rest") {
+        self.keys = keys
+        self.policy = policy
+        self.ingestKind = ingestKind
+    }
+
+    /// The redactor of `tenant`.
+    public func redactor(tenant: String) -> Redactor {
+        Redactor(policy: policy, key: keys.key(tenant: tenant))
+    }
+
+    /// The batch's events, ready for the ledger, or every problem in it.
+    public func normalize(
+        body: [UInt8],
+        framing: EventBatchParser.Framing,
+        tenant: String,
+        receivedAt: Timestamp
+    ) -> Result<[AuditEvent], ValidationProblems> {
+        let (parsed, parseProblems) = EventBatchParser.parse(body, framing: framing)
+        return normalize(parsed, problems: parseProblems, tenant: tenant, receivedAt: receivedAt)
+    }
+
+    /// Validates and protects already parsed events (`prefix` locates each one's problems).
+    public func normalize(
+        _ parsed: [(prefix: String, value: JSONValue)],
+        problems initial: [Problem] = [],
+        tenant: String,
+        receivedAt: Timestamp
+    ) -> Result<[AuditEvent], ValidationProblems> {
+        var problems = initial
+        var valid: [AuditEvent] = []
+        valid.reserveCapacity(parsed.count)
+        for (prefix, value) in parsed {
+            switch AuditEvent.validate(value, receivedAt: receivedAt) {
+            case .success(let e): valid.append(e)
+            case .failure(let p): problems.append(contentsOf: p.problems.map { $0.prefixed(prefix) })
+            }
+        }
+        guard problems.isEmpty else {
+            // Report in batch order: by event index, then by pointer.
+            return .failure(ValidationProblems(problems.sorted(by: Self.batchOrder)))
+        }
+        let redactor = redactor(tenant: tenant)
+        return .success(
+            valid.map { event in
+                var (value, _) = redactor.apply(to: event.value)
+                if case .object(var m) = value, m["source"] == nil {
+                    m["source"] = .object(["ingest": .string(ingestKind)])
+                    value = .object(m)
+                }
+                // id and time are already filled in, so the stored form always parses back.
+                return AuditEvent(stored: value) ?? event
+            }
+        )
+    }
+
+    static func batchOrder(_ a: Problem, _ b: Problem) -> Bool {
+        let ia = index(a.pointer)
+        let ib = index(b.pointer)
+        if ia != ib { return ia < ib }
+        return a.pointer < b.pointer
+    }
+
+    static func index(_ pointer: String) -> Int {
+        guard pointer.hasPrefix("/") else { return -1 }
+        let token = pointer.dropFirst().prefix(while: { $0 != "/" })
+        return Int(token) ?? -1
+    }
+}

@@ -1,0 +1,112 @@
+import AttestCore
+import AttestIngest
+import AttestStore
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import Prometheus
+import ServiceLifecycle
+
+/// Everything `attest serve` runs, wired once: the store, the ingest pipeline, the services and
+/// the API. Tests build the same thing and drive its router in-process.
+public struct ServerComponents: Sendable {
+    public let config: ServerConfig
+    public let store: SQLiteLedgerStore
+    public let sequencer: Sequencer
+    let indexer: IndexerService
+    let recorder: DataAccessRecorder
+    let api: AttestAPI
+    /// The admin token made on this first start (nil on later starts). Shown once.
+    public let firstAdminToken: String?
+    public let logger: Logger
+
+    /// Opens (or creates) the data directory and wires the service. On first start it creates the
+    /// `default` tenant and a super_admin token, written to `DATA_DIR/admin-token` (mode 0600).
+    public init(config: ServerConfig, logger: Logger = Logger(label: "attest")) async throws {
+        try config.validate()
+        self.config = config
+        self.logger = logger
+        let dir = DataDirectory(path: config.dataDir)
+        let (store, _) = try dir.open(create: true, options: .init(signEntries: config.signEntries, originPrefix: config.originPrefix))
+        self.store = store
+        let secret = try dir.loadOrCreateHMACSecret()
+        var policy = RedactionPolicy.default
+        policy.pointers = config.redactPointers.compactMap { JSONPointer($0) }
+        policy.redactSecretShapes = config.redactSecretShapes
+        let normalizer = IngestNormalizer(keys: TenantKeys(secret: secret), policy: policy)
+        let registry = PrometheusCollectorRegistry()
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        let indexer = IndexerService(reader: store, logger: logger)
+        self.indexer = indexer
+        let sequencer = Sequencer(
+            store: store,
+            options: .init(maxQueuedEvents: config.queueEvents, maxBatchEvents: config.batchEvents),
+            logger: logger,
+            metrics: metrics,
+            onCommit: { tenant, _ in indexer.nudge(tenant) }
+        )
+        self.sequencer = sequencer
+        let recorder = DataAccessRecorder(sequencer: sequencer, logger: logger)
+        self.recorder = recorder
+        self.api = AttestAPI(
+            config: config,
+            store: store,
+            normalizer: normalizer,
+            sequencer: sequencer,
+            indexer: indexer,
+            recorder: recorder,
+            registry: registry,
+            openAPIDocument: Array(OpenAPIDocument.yaml.utf8)
+        )
+
+        _ = try await store.log(tenant: "default", create: true)
+        if try await store.tokens(tenant: "default").isEmpty && !FileManager.default.fileExists(atPath: dir.adminTokenPath) {
+            let secret = Tokens.generate()
+            try await store.createToken(
+                TokenRecord(tenant: "default", name: "admin", role: .superAdmin, subject: nil, createdAt: .now()),
+                secretHash: Tokens.hash(secret)
+            )
+            try DataDirectory.writeSecret(secret + "\n", to: dir.adminTokenPath)
+            firstAdminToken = secret
+        } else {
+            firstAdminToken = nil
+        }
+    }
+
+    /// The router with every route.
+    public func buildRouter() -> Router<AttestRequestContext> {
+        let router = Router(context: AttestRequestContext.self)
+        api.register(on: router)
+        return router
+    }
+
+    /// The background services, in start order (shut down in reverse: the server first).
+    public var services: [any Service] { [sequencer, indexer, recorder] }
+
+    /// The whole application: HTTP (or HTTPS) on the configured address, plus the services.
+    public func buildApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let server: HTTPServerBuilder
+        if let cert = config.tlsCert, let key = config.tlsKey {
+            var tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            )
+            tls.minimumTLSVersion = .tlsv12
+            server = try .tls(.http1(), tlsConfiguration: tls)
+        } else {
+            server = .http1()
+        }
+        return Application(
+            router: buildRouter(),
+            server: server,
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "attest"),
+            services: services,
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,166 @@
+import AttestCore
+import AttestIngest
+import Foundation
+import Yams
+
+/// Every setting of `attest serve`, in one value. Sources, later ones winning: defaults, the YAML
+/// file (`--config`), `ATTEST_*` environment variables, command-line flags. Documented in
+/// docs/OPERATIONS.md.
+public struct ServerConfig: Sendable, Hashable {
+    /// `data_dir` / `ATTEST_DATA_DIR` / `--data-dir`.
+    public var dataDir = "./attest-data"
+    /// `host` / `ATTEST_HOST` / `--host`. Loopback by default: expose it on purpose.
+    public var host = "127.0.0.1"
+    /// `port` / `ATTEST_PORT` / `--port`.
+    public var port = 8080
+    /// `tls.cert` / `ATTEST_TLS_CERT` / `--tls-cert`: PEM certificate chain.
+    public var tlsCert: String?
+    /// `tls.key` / `ATTEST_TLS_KEY` / `--tls-key`: PEM private key.
+    public var tlsKey: String?
+    /// `limits.max_body_bytes` / `ATTEST_MAX_BODY_BYTES`: request bodies after decompression.
+    public var maxBodyBytes = 20 * 1024 * 1024
+    /// `limits.queue_events` / `ATTEST_QUEUE_EVENTS`: events waiting for commit before 503.
+    public var queueEvents = 50_000
+    /// `limits.batch_events` / `ATTEST_BATCH_EVENTS`: events per transaction at most.
+    public var batchEvents = 2_000
+    /// `signing.per_entry` / `ATTEST_SIGN_ENTRIES`: also sign every entry.
+    public var signEntries = false
+    /// `origin_prefix` / `ATTEST_ORIGIN_PREFIX`: for a new data directory.
+    public var originPrefix: String?
+    /// `redaction.pointers` / `ATTEST_REDACT_POINTERS` (comma-separated): extra JSON pointers to HMAC.
+    public var redactPointers: [String] = []
+    /// `redaction.secret_shapes` / `ATTEST_REDACT_SECRET_SHAPES`: redact known secret shapes in text.
+    public var redactSecretShapes = true
+    /// `log_level` / `ATTEST_LOG_LEVEL`: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// Every key the YAML file may hold.
+    public static let yamlKeys: Set<String> = [
+        "data_dir", "host", "port", "tls", "tls.cert", "tls.key", "limits", "limits.max_body_bytes", "limits.queue_events",
+        "limits.batch_events", "signing", "signing.per_entry", "origin_prefix", "redaction", "redaction.pointers",
+        "redaction.secret_shapes", "log_level",
+    ]
+
+    /// Applies a YAML document; unknown keys and wrong types are errors naming every one.
+    public mutating func apply(yaml text: String, source: String) throws(ConfigError) {
+        let root: Any?
+        do { root = try Yams.load(yaml: text) } catch { throw ConfigError(["\(source): not valid YAML: \(error)"]) }
+        guard let map = root as? [String: Any] else {
+            if root == nil { return }
+            throw ConfigError(["\(source): the top level must be a mapping"])
+        }
+        var flat: [String: Any] = [:]
+        var problems: [String] = []
+        for (k, v) in map {
+            if let nested = v as? [String: Any] {
+                for (k2, v2) in nested { flat["\(k).\(k2)"] = v2 }
+                if !Self.yamlKeys.contains(k) { problems.append("\(source): unknown key \"\(k)\"") }
+            } else {
+                flat[k] = v
+            }
+        }
+        for key in flat.keys.sorted() where !Self.yamlKeys.contains(key) {
+            problems.append("\(source): unknown key \"\(key)\"")
+        }
+        func string(_ key: String) -> String? {
+            guard let v = flat[key] else { return nil }
+            if let s = v as? String { return s }
+            problems.append("\(source): \(key) must be a string")
+            return nil
+        }
+        func int(_ key: String) -> Int? {
+            guard let v = flat[key] else { return nil }
+            if let i = v as? Int { return i }
+            problems.append("\(source): \(key) must be an integer")
+            return nil
+        }
+        func bool(_ key: String) -> Bool? {
+            guard let v = flat[key] else { return nil }
+            if let b = v as? Bool { return b }
+            problems.append("\(source): \(key) must be true or false")
+            return nil
+        }
+        if let v = string("data_dir") { dataDir = v }
+        if let v = string("host") { host = v }
+        if let v = int("port") { port = v }
+        if let v = string("tls.cert") { tlsCert = v }
+        if let v = string("tls.key") { tlsKey = v }
+        if let v = int("limits.max_body_bytes") { maxBodyBytes = v }
+        if let v = int("limits.queue_events") { queueEvents = v }
+        if let v = int("limits.batch_events") { batchEvents = v }
+        if let v = bool("signing.per_entry") { signEntries = v }
+        if let v = string("origin_prefix") { originPrefix = v }
+        if let v = flat["redaction.pointers"] {
+            if let list = v as? [String] { redactPointers = list } else { problems.append("\(source): redaction.pointers must be a list of strings") }
+        }
+        if let v = bool("redaction.secret_shapes") { redactSecretShapes = v }
+        if let v = string("log_level") { logLevel = v }
+        if !problems.isEmpty { throw ConfigError(problems.sorted()) }
+    }
+
+    /// Applies `ATTEST_*` variables.
+    public mutating func apply(environment env: [String: String]) throws(ConfigError) {
+        var problems: [String] = []
+        func int(_ name: String) -> Int? {
+            guard let v = env[name] else { return nil }
+            guard let i = Int(v) else {
+                problems.append("\(name)=\(v) is not an integer")
+                return nil
+            }
+            return i
+        }
+        func bool(_ name: String) -> Bool? {
+            guard let v = env[name] else { return nil }
+            switch v.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default:
+                problems.append("\(name)=\(v) is not true or false")
+                return nil
+            }
+        }
+        if let v = env["ATTEST_DATA_DIR"] { dataDir = v }
+        if let v = env["ATTEST_HOST"] { host = v }
+        if let v = int("ATTEST_PORT") { port = v }
+        if let v = env["ATTEST_TLS_CERT"] { tlsCert = v }
+        if let v = env["ATTEST_TLS_KEY"] { tlsKey = v }
+        if let v = int("ATTEST_MAX_BODY_BYTES") { maxBodyBytes = v }
+        if let v = int("ATTEST_QUEUE_EVENTS") { queueEvents = v }
+        if let v = int("ATTEST_BATCH_EVENTS") { batchEvents = v }
+        if let v = bool("ATTEST_SIGN_ENTRIES") { signEntries = v }
+        if let v = env["ATTEST_ORIGIN_PREFIX"] { originPrefix = v }
+        if let v = env["ATTEST_REDACT_POINTERS"] { redactPointers = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        if let v = bool("ATTEST_REDACT_SECRET_SHAPES") { redactSecretShapes = v }
+        if let v = env["ATTEST_LOG_LEVEL"] { logLevel = v }
+        if !problems.isEmpty { throw ConfigError(problems) }
+    }
+
+    /// Checks the whole configuration and names every problem.
+    public func validate() throws(ConfigError) {
+        var problems: [String] = []
+        if !(1...65535).contains(port) { problems.append("port must be 1-65535, got \(port)") }
+        if host.isEmpty { problems.append("host must not be empty") }
+        if (tlsCert == nil) != (tlsKey == nil) { problems.append("tls.cert and tls.key go together") }
+        if maxBodyBytes < 1024 { problems.append("limits.max_body_bytes must be at least 1024") }
+        if queueEvents < 1 { problems.append("limits.queue_events must be at least 1") }
+        if !(1...100_000).contains(batchEvents) { problems.append("limits.batch_events must be 1-100000") }
+        for p in redactPointers {
+            if !(p.hasPrefix("/attributes") || p.hasPrefix("/request") || p.hasPrefix("/changes")) || JSONPointer(p) == nil {
+                problems.append("redaction pointer \"\(p)\" must be a JSON pointer under /attributes, /request or /changes")
+            }
+        }
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            problems.append("log_level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        if !problems.isEmpty { throw ConfigError(problems) }
+    }
+}
+
+/// Configuration problems, all of them.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public let problems: [String]
+    public init(_ problems: [String]) { self.problems = problems }
+    public var description: String { problems.joined(separator: "\n") }
+}

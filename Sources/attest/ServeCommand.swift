@@ -1,0 +1,87 @@
+import ArgumentParser
+import AttestServer
+import Foundation
+import Hummingbird
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the ingest and query service (HTTP API under /v1).",
+        discussion: """
+            With no configuration: SQLite under ./attest-data, HTTP on 127.0.0.1:8080, a signing key and
+            an HMAC secret made on first start, and on first start a super_admin token printed once and
+            written to DATA_DIR/admin-token (mode 0600). Settings come from defaults, then --config FILE
+            (YAML), then ATTEST_* environment variables, then these flags (see docs/OPERATIONS.md).
+            SIGTERM or SIGINT stops it gracefully: queued batches are committed first.
+            """
+    )
+
+    @Option(name: .long, help: "A YAML configuration file.")
+    var config: String?
+    @Option(name: .long, help: "The data directory (default ./attest-data).")
+    var dataDir: String?
+    @Option(name: .long, help: "Address to listen on (default 127.0.0.1).")
+    var host: String?
+    @Option(name: .long, help: "Port to listen on (default 8080).")
+    var port: Int?
+    @Option(name: .long, help: "PEM certificate chain: serve HTTPS (TLS 1.2 or newer).")
+    var tlsCert: String?
+    @Option(name: .long, help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+    @Option(name: .long, help: "Origin prefix for a new data directory (logs are PREFIX/TENANT).")
+    var originPrefix: String?
+    @Flag(name: .long, help: "Also sign every entry hash (per-entry signatures).")
+    var signEntries = false
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func resolvedConfig() throws -> ServerConfig {
+        var c = ServerConfig()
+        do {
+            if let path = config {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError.usage("cannot read \(path)") }
+                try c.apply(yaml: text, source: path)
+            }
+            try c.apply(environment: ProcessInfo.processInfo.environment)
+            if let v = dataDir { c.dataDir = v }
+            if let v = host { c.host = v }
+            if let v = port { c.port = v }
+            if let v = tlsCert { c.tlsCert = v }
+            if let v = tlsKey { c.tlsKey = v }
+            if let v = originPrefix { c.originPrefix = v }
+            if signEntries { c.signEntries = true }
+            if let v = logLevel { c.logLevel = v }
+            try c.validate()
+        } catch let e as ConfigError {
+            throw CLIError.usage("configuration:\n  " + e.problems.joined(separator: "\n  "))
+        }
+        return c
+    }
+
+    func run() async throws {
+        let config = try resolvedConfig()
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "attest")
+        let components: ServerComponents
+        do {
+            components = try await ServerComponents(config: config, logger: logger)
+        } catch let e as ConfigError {
+            throw CLIError.usage("configuration:\n  " + e.problems.joined(separator: "\n  "))
+        }
+        if let token = components.firstAdminToken {
+            let text = "First start: the super_admin token (shown once; also in \(config.dataDir)/admin-token, mode 0600):\n\(token)\n"
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        let scheme = config.tlsCert == nil ? "http" : "https"
+        let app = try components.buildApplication { _ in
+            logger.info("attest listening on \(scheme)://\(config.host):\(config.port) (data in \(config.dataDir))")
+        }
+        try await app.runService()
+    }
+}
