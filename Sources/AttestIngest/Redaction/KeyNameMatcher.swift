@@ -1,5 +1,3 @@
-import AttestCore
-
 /// Decides whether a member name is sensitive under a policy's ``RedactionPolicy/sensitiveKeys`` and
 /// ``RedactionPolicy/sensitiveSuffixes`` (both normalized once, here).
 ///
@@ -10,6 +8,8 @@ struct KeyNameMatcher: Sendable {
     private let suffixes: [[UInt8]]
     /// The possible last bytes of a sensitive normalized name, as a 256-bit set.
     private let lastBytes: (UInt64, UInt64, UInt64, UInt64)
+    /// A one-hash Bloom filter of ``names``: the bytes ``bloomByte(_:)`` of their FNV-1a hashes, as a 256-bit set.
+    private let nameHashes: (UInt64, UInt64, UInt64, UInt64)
     /// The length of the shortest sensitive name or suffix.
     private let minimumLength: Int
 
@@ -17,6 +17,10 @@ struct KeyNameMatcher: Sendable {
         let names = Set(names.map(Self.normalized).filter { !$0.isEmpty })
         let suffixes = suffixes.map { Array(Self.normalized($0).utf8) }.filter { !$0.isEmpty }
         var lastBytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var nameHashes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        for name in names {
+            Self.insert(Self.bloomByte(name.utf8.reduce(Self.fnvOffset, Self.fnv)), into: &nameHashes)
+        }
         var minimumLength = Int.max
         for bytes in names.map({ Array($0.utf8) }) + suffixes {
             Self.insert(bytes[bytes.count - 1], into: &lastBytes)
@@ -25,6 +29,7 @@ struct KeyNameMatcher: Sendable {
         self.names = names
         self.suffixes = suffixes
         self.lastBytes = lastBytes
+        self.nameHashes = nameHashes
         self.minimumLength = minimumLength
     }
 
@@ -35,8 +40,24 @@ struct KeyNameMatcher: Sendable {
         guard utf8.count >= minimumLength, let last = utf8.last, Self.contains(Self.normalized(last), in: lastBytes) else {
             return false
         }
-        var normalized = Self.isNormalized(name) ? name : Self.normalized(name)
-        if names.contains(normalized) { return true }
+        // One pass hashes the name and finds out whether it is already normalized (the common case), so that the
+        // set is only consulted when the Bloom filter lets the name through.
+        var hash = Self.fnvOffset
+        var isNormalized = true
+        for byte in utf8 {
+            if Self.isUpper(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: " ") {
+                isNormalized = false
+                break
+            }
+            hash = Self.fnv(hash, byte)
+        }
+        var normalized = name
+        if isNormalized {
+            if Self.contains(Self.bloomByte(hash), in: nameHashes) && names.contains(name) { return true }
+        } else {
+            normalized = Self.normalized(name)
+            if names.contains(normalized) { return true }
+        }
         guard !suffixes.isEmpty else { return false }
         return normalized.withUTF8 { bytes in
             suffixes.contains { suffix in
@@ -76,6 +97,18 @@ struct KeyNameMatcher: Sendable {
         return byte
     }
 
+    private static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// One step of FNV-1a (64 bits).
+    private static func fnv(_ hash: UInt64, _ byte: UInt8) -> UInt64 {
+        (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    }
+
+    /// The byte of a hash that the Bloom filter uses (its high bits after a final multiplicative mix).
+    private static func bloomByte(_ hash: UInt64) -> UInt8 {
+        UInt8(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 56)
+    }
+
     private static func isUpper(_ b: UInt8) -> Bool { b &- UInt8(ascii: "A") < 26 }
     private static func isLower(_ b: UInt8) -> Bool { b &- UInt8(ascii: "a") < 26 }
     private static func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
@@ -98,30 +131,5 @@ struct KeyNameMatcher: Sendable {
         case 2: return set.2 & bit != 0
         default: return set.3 & bit != 0
         }
-    }
-}
-
-/// The configured pointers as a tree of reference tokens, so that the walk finds them while it descends.
-struct PointerTrie: Sendable {
-    /// `true` when a pointer ends here.
-    var isTarget = false
-    /// The subtrees, by the next reference token.
-    var children: [String: PointerTrie] = [:]
-
-    init() {}
-
-    /// The trie of `pointers`, leaving out the root pointer (which would replace the whole event).
-    init(_ pointers: [JSONPointer]) {
-        for pointer in pointers where !pointer.tokens.isEmpty {
-            insert(pointer.tokens[...])
-        }
-    }
-
-    private mutating func insert(_ tokens: ArraySlice<String>) {
-        guard let first = tokens.first else {
-            isTarget = true
-            return
-        }
-        children[first, default: PointerTrie()].insert(tokens.dropFirst())
     }
 }
