@@ -27,16 +27,29 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// The installation's origin prefix.
     public let originPrefix: String
 
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL), for tests and diagnostics.
+    public func synchronousMode() async throws -> Int {
+        try await write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
     /// Opens (creating if needed) the store at `path`.
     public init(path: String, signers: any LogSigners, options: Options = Options()) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // GRDB opens WAL pools with synchronous=NORMAL, which does not sync the WAL on commit.
+            // A ledger acknowledges only what is on disk: FULL makes every commit fsync the WAL.
+            // The pool has one writer connection, so setting it there covers every write.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2 else {
+                    throw StoreError(.unavailable, "SQLite refused synchronous=FULL")
+                }
+            }
             try SQLiteSchema.migrator.migrate(pool)
+        } catch let e as StoreError {
+            throw e
         } catch {
             throw StoreError(.unavailable, "cannot open the ledger database at \(path): \(Self.describe(error))")
         }

@@ -24,6 +24,14 @@ struct SQLiteLedgerStoreTests {
         #expect(try await t.verify().ok)
     }
 
+    @Test("commits are durable: the writer runs with synchronous=FULL, not GRDB's WAL default NORMAL")
+    func durableCommits() async throws {
+        let t = try TestStore()
+        #expect(try await t.store.synchronousMode() == 2)
+        try await t.fill(3)
+        #expect(try await t.store.synchronousMode() == 2)
+    }
+
     @Test("a new log starts with a signed checkpoint of size 0")
     func emptyLog() async throws {
         let t = try TestStore()
