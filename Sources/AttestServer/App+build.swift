@@ -20,6 +20,7 @@ public struct ServerComponents: Sendable {
     let indexer: IndexerService
     let recorder: DataAccessRecorder
     let api: AttestAPI
+    let tls: TLSConfiguration?
     /// The admin token made on this first start (nil on later starts). Shown once.
     public let firstAdminToken: String?
     public let logger: Logger
@@ -30,6 +31,8 @@ public struct ServerComponents: Sendable {
         try config.validate()
         self.config = config
         self.logger = logger
+        // Load TLS first: a bad certificate must not leave a half-created data directory behind.
+        self.tls = try Self.loadTLS(config)
         let dir = DataDirectory(path: config.dataDir)
         let (store, _) = try dir.open(create: true, options: .init(signEntries: config.signEntries, originPrefix: config.originPrefix))
         self.store = store
@@ -75,6 +78,32 @@ public struct ServerComponents: Sendable {
         } else {
             firstAdminToken = nil
         }
+    }
+
+    /// The TLS configuration (TLS 1.2 minimum), or nil for plain HTTP; names the file at fault.
+    static func loadTLS(_ config: ServerConfig) throws(ConfigError) -> TLSConfiguration? {
+        guard let certPath = config.tlsCert, let keyPath = config.tlsKey else { return nil }
+        var problems: [String] = []
+        var chain: [NIOSSLCertificate] = []
+        var key: NIOSSLPrivateKey?
+        if !FileManager.default.isReadableFile(atPath: certPath) {
+            problems.append("tls.cert \(certPath): no such readable file")
+        } else if let c = try? NIOSSLCertificate.fromPEMFile(certPath), !c.isEmpty {
+            chain = c
+        } else {
+            problems.append("tls.cert \(certPath): not a PEM certificate chain")
+        }
+        if !FileManager.default.isReadableFile(atPath: keyPath) {
+            problems.append("tls.key \(keyPath): no such readable file")
+        } else if let k = try? NIOSSLPrivateKey(file: keyPath, format: .pem) {
+            key = k
+        } else {
+            problems.append("tls.key \(keyPath): not a PEM private key (encrypted keys are not supported)")
+        }
+        guard problems.isEmpty, let key else { throw ConfigError(problems) }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        return tls
     }
 
     /// The router with every route.

@@ -83,9 +83,14 @@ extension AttestAPI {
         if role == .standardUser && subject == nil {
             problems.append(Problem(pointer: "/subject", message: "is required for standard_user: the user whose records it may read"))
         }
-        var tenant = who.tenant
+        // The tenant: the body's `tenant`, else `?tenant=`, else the caller's own.
+        var tenant = request.uri.queryParameters["tenant"].map(String.init) ?? who.tenant
         if let t = body["tenant"] {
             if let str = t.stringValue { tenant = str } else { problems.append(Problem(pointer: "/tenant", message: "must be a string")) }
+        }
+        if !SQLiteLedgerStore.isValidTenant(tenant) && !problems.contains(where: { $0.pointer == "/tenant" }) {
+            problems.append(
+                Problem(pointer: body["tenant"] == nil ? "/query/tenant" : "/tenant", message: "must be 1-63 of a-z 0-9 _ -, starting with a letter or digit"))
         }
         if !problems.isEmpty { throw HTTPProblem.badRequest("Invalid token request", problems.sorted()) }
         if tenant != who.tenant && !who.role.permissions.contains(.manageTenants) {
@@ -94,7 +99,9 @@ extension AttestAPI {
         if role == .superAdmin && !who.role.permissions.contains(.manageTenants) {
             throw HTTPProblem.forbidden("only super_admin may create super_admin tokens")
         }
-        guard try await store.log(tenant: tenant, create: false) != nil else { throw HTTPProblem.notFound("no tenant \"\(tenant)\"") }
+        guard try await mapStore({ try await store.log(tenant: tenant, create: false) }) != nil else {
+            throw HTTPProblem.notFound("no tenant \"\(tenant)\"")
+        }
         let secret = Tokens.generate()
         let record = TokenRecord(tenant: tenant, name: name!, role: role!, subject: subject, createdAt: .now())
         try await mapStore { try await store.createToken(record, secretHash: Tokens.hash(secret)) }

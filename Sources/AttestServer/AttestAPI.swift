@@ -29,7 +29,10 @@ struct AttestAPI: Sendable {
         if tenant != who.tenant && !who.role.permissions.contains(.manageTenants) {
             throw HTTPProblem.forbidden("this token belongs to tenant \(who.tenant)")
         }
-        guard SQLiteLedgerStore.isValidTenant(tenant), try await store.log(tenant: tenant, create: false) != nil else {
+        guard SQLiteLedgerStore.isValidTenant(tenant) else {
+            throw HTTPProblem.badParameter("tenant", "must be 1-63 of a-z 0-9 _ -, starting with a letter or digit")
+        }
+        guard try await mapStore({ try await store.log(tenant: tenant, create: false) }) != nil else {
             throw HTTPProblem.notFound("no tenant \"\(tenant)\"")
         }
         return tenant

@@ -70,6 +70,22 @@ def verify_data_dir(attest_bin: Path, data_dir: Path) -> str:
     return out
 
 
+class PinnedSession(requests.Session):
+    """A session that trusts only `ca` for HTTPS.
+
+    (A plain `Session.verify` loses to REQUESTS_CA_BUNDLE in the environment, so pass it per request.)
+    """
+
+    def __init__(self, ca: str | None):
+        super().__init__()
+        self.ca = ca
+
+    def request(self, method, url, **kw):
+        if self.ca is not None:
+            kw.setdefault("verify", self.ca)
+        return super().request(method, url, **kw)
+
+
 class Server:
     """One `attest serve` process."""
 
@@ -143,10 +159,8 @@ class Server:
     # --- talk --------------------------------------------------------------------------------
 
     def session(self) -> requests.Session:
-        s = requests.Session()
+        s = PinnedSession(str(self.tls_ca) if self.tls_ca else None)
         s.headers["Authorization"] = f"Bearer {self.token}"
-        if self.tls_ca:
-            s.verify = str(self.tls_ca)
         return s
 
     def export_lines(self, session: requests.Session | None = None, timeout: float = 120) -> list[dict]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import random
 import stat
 import threading
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 from conftest import TOKEN_RE, clean_env, encode_batch, free_port, run_attest, verify_data_dir
