@@ -90,7 +90,11 @@ extension AttestAPI {
         }
         if !SQLiteLedgerStore.isValidTenant(tenant) && !problems.contains(where: { $0.pointer == "/tenant" }) {
             problems.append(
-                Problem(pointer: body["tenant"] == nil ? "/query/tenant" : "/tenant", message: "must be 1-63 of a-z 0-9 _ -, starting with a letter or digit"))
+                Problem(
+                    pointer: body["tenant"] == nil ? "/query/tenant" : "/tenant",
+                    message: "must be 1-63 of a-z 0-9 _ -, starting with a letter or digit"
+                )
+            )
         }
         if !problems.isEmpty { throw HTTPProblem.badRequest("Invalid token request", problems.sorted()) }
         if tenant != who.tenant && !who.role.permissions.contains(.manageTenants) {

@@ -130,10 +130,20 @@ struct AccessRouteTests {
             // Tokens for another tenant: by body or by ?tenant=; bad names are 400 naming where.
             let viaQuery = try await c.call(.post, "/v1/tokens?tenant=acme", token: s.admin, json: #"{"name":"q","role":"ingest"}"#)
             #expect(try viaQuery.json()["tenant"]?.stringValue == "acme")
-            #expect(try await c.call(.post, "/v1/tokens", token: s.admin, json: #"{"name":"t1","role":"ingest","tenant":""}"#).pointers() == ["/tenant"])
-            #expect(try await c.call(.post, "/v1/tokens", token: s.admin, json: #"{"name":"t1","role":"ingest","tenant":"Bad Name"}"#).pointers() == ["/tenant"])
-            #expect(try await c.call(.post, "/v1/tokens?tenant=", token: s.admin, json: #"{"name":"t1","role":"ingest"}"#).pointers() == ["/query/tenant"])
-            #expect(try await c.call(.post, "/v1/tokens", token: s.admin, json: #"{"name":"t1","role":"ingest","tenant":"ghost"}"#).status == .notFound)
+            #expect(
+                try await c.call(.post, "/v1/tokens", token: s.admin, json: #"{"name":"t1","role":"ingest","tenant":""}"#).pointers() == ["/tenant"]
+            )
+            #expect(
+                try await c.call(.post, "/v1/tokens", token: s.admin, json: #"{"name":"t1","role":"ingest","tenant":"Bad Name"}"#).pointers() == [
+                    "/tenant"
+                ]
+            )
+            #expect(
+                try await c.call(.post, "/v1/tokens?tenant=", token: s.admin, json: #"{"name":"t1","role":"ingest"}"#).pointers() == ["/query/tenant"]
+            )
+            #expect(
+                try await c.call(.post, "/v1/tokens", token: s.admin, json: #"{"name":"t1","role":"ingest","tenant":"ghost"}"#).status == .notFound
+            )
             #expect(try await c.call(.get, "/v1/tokens?tenant=BAD", token: s.admin).status == .badRequest)
             // Separate logs: separate keys and checkpoints.
             let k1 = try await c.call(.get, "/v1/pubkey", token: s.admin).text
