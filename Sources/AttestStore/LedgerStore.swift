@@ -77,7 +77,7 @@ public struct StoredEntry: Hashable, Sendable {
 }
 
 /// An error from a store, with a stable code. Messages never carry secrets.
-public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct StoreError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
         public init(_ rawValue: String) { self.rawValue = rawValue }
@@ -94,9 +94,6 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.reason = reason
     }
-    public var description: String { reason }
-    public static func == (a: Self, b: Self) -> Bool { a.code == b.code }
-    public func hash(into h: inout Hasher) { h.combine(code) }
 }
 
 /// The append-only ledger of every tenant: the SQLite store now, PostgreSQL next.

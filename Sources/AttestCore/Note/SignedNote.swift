@@ -23,7 +23,7 @@ public struct NoteSignature: Hashable, Sendable {
 }
 
 /// Why a note could not be parsed or verified.
-public struct SignedNoteError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct SignedNoteError: CodedError {
     /// A stable code for tests and callers.
     public struct Code: Hashable, Sendable {
         let raw: String
@@ -39,9 +39,6 @@ public struct SignedNoteError: Error, Hashable, Sendable, CustomStringConvertibl
         self.code = code
         self.reason = reason
     }
-    public var description: String { reason }
-    public static func == (a: Self, b: Self) -> Bool { a.code == b.code }
-    public func hash(into h: inout Hasher) { h.combine(code) }
 }
 
 /// A C2SP signed note: UTF-8 text ending in a newline, a blank line, then signature lines.

@@ -6,7 +6,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// Why the sequencer did not take a batch.
-public struct IngestError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct IngestError: CodedError {
     public struct Code: Hashable, Sendable {
         let raw: String
         /// The queue is full: retry later (503 with Retry-After).
@@ -22,9 +22,6 @@ public struct IngestError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.reason = reason
     }
-    public var description: String { reason }
-    public static func == (a: Self, b: Self) -> Bool { a.code == b.code }
-    public func hash(into h: inout Hasher) { h.combine(code) }
 }
 
 /// The receipts of one submitted batch and the checkpoint that covers them.
