@@ -32,9 +32,8 @@ final class IndexerService: Service, Sendable {
     func run() async throws {
         await withGracefulShutdownHandler {
             for await _ in wakeup {
-                // Let a few commits gather so they are indexed in one transaction. The index shares
-                // SQLite's single writer with the ledger, so a long pause would make one long index
-                // transaction that stalls appends: 20 ms measured best (docs/BENCHMARKS.md).
+                // Let a few commits gather so they are indexed in one transaction (the index has its
+                // own database and writer, so this never delays an append).
                 try? await Task.sleep(for: .milliseconds(20))
                 let tenants = pending.withLock { p in
                     defer { p.removeAll() }

@@ -3,56 +3,78 @@ import Foundation
 import GRDB
 
 extension SQLiteLedgerStore {
-    /// Brings the query index (`event_index`) up to the log's size, in transactions of `batch`
-    /// entries, and returns the indexed size.
+    /// Brings the query index up to the log's size, in transactions of `batch` entries, and
+    /// returns the indexed size.
     ///
-    /// The index is derived data kept off the append path: it may lag the ledger by the entries
-    /// appended since the last call, and can be rebuilt from the entries at any time.
+    /// The index is derived data in its own database file (`-index.sqlite`) with its own writer, so
+    /// indexing never holds the ledger's writer: it reads committed entries and writes elsewhere.
+    /// It may lag the ledger by what was appended since the last call, and can be deleted and
+    /// rebuilt from the entries at any time.
     @discardableResult
     public func updateIndex(tenant: String, batch: Int = 10_000) async throws -> UInt64 {
-        guard try await log(tenant: tenant, create: false) != nil else { return 0 }
-        // A read first: when the index is current (the common case for queries) no write lock is taken.
-        let (indexedNow, size) = try await read { db -> (Int64, Int64) in
-            let (logID, _) = try self.logID(db, tenant)
-            let indexed = try Int64.fetchOne(db, sql: "SELECT indexed_size FROM index_state WHERE log_id = ?", arguments: [logID]) ?? 0
-            let size = try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID]) ?? 0
-            return (indexed, size)
+        let ledger = try await read { db -> (id: Int64, size: Int64)? in
+            guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
+            return (logID, try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID]) ?? 0)
         }
-        if indexedNow >= size { return UInt64(indexedNow) }
-        while true {
-            let (indexed, done) = try await write { db -> (UInt64, Bool) in
-                let (logID, _) = try self.logID(db, tenant)
-                let from = try Int64.fetchOne(db, sql: "SELECT indexed_size FROM index_state WHERE log_id = ?", arguments: [logID]) ?? 0
-                let rows = try Row.fetchAll(
+        guard let (logID, size) = ledger else { return 0 }
+        var indexed = try await indexedSize(logID: logID)
+        while indexed < size {
+            let from = indexed
+            let rows = try await read { db in
+                try Row.fetchAll(
                     db,
-                    sql: "SELECT seq, entry FROM entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
-                    arguments: [logID, from, batch]
-                )
-                let insert = try db.cachedStatement(
-                    sql: """
-                        INSERT OR REPLACE INTO event_index (log_id, seq, time, action, category, actor_id, on_behalf_of, agent_id,
-                            session_id, resource_type, resource_id, outcome, risk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """
-                )
-                var next = from
-                for row in rows {
-                    let seq: Int64 = row[0]
-                    guard seq == next else { throw StoreError(.corrupt, "entry \(next) is missing (found \(seq))") }
-                    let bytes: Data = row[1]
-                    guard let entry = try? LedgerEntry(parsing: JSONParser.parse(bytes, limits: .ledger)), let event = AuditEvent(stored: entry.event)
-                    else {
-                        throw StoreError(.corrupt, "entry \(seq) cannot be read for indexing")
-                    }
-                    try insert.execute(arguments: [
-                        logID, seq, event.time.microseconds, event.action, event.category, event.actorID, event.onBehalfOfID,
-                        event.agentID, event.sessionID, event.resourceType, event.resourceID, event.outcomeStatus, event.riskRank,
-                    ])
-                    next += 1
-                }
-                try db.execute(sql: "UPDATE index_state SET indexed_size = ? WHERE log_id = ?", arguments: [next, logID])
-                return (UInt64(next), rows.count < batch)
+                    sql: "SELECT seq, entry FROM entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?",
+                    arguments: [logID, from, size, batch]
+                ).map { (seq: $0[0] as Int64, entry: $0[1] as Data) }
             }
-            if done { return indexed }
+            guard !rows.isEmpty else { throw StoreError(.corrupt, "entries stop at \(from), before \(size)") }
+            var values: [[DatabaseValue]] = []
+            values.reserveCapacity(rows.count)
+            for (i, row) in rows.enumerated() {
+                guard row.seq == from + Int64(i) else { throw StoreError(.corrupt, "entry \(from + Int64(i)) is missing (found \(row.seq))") }
+                guard let entry = try? LedgerEntry(parsing: JSONParser.parse(row.entry, limits: .ledger)), let event = AuditEvent(stored: entry.event)
+                else { throw StoreError(.corrupt, "entry \(row.seq) cannot be read for indexing") }
+                let columns: [(any DatabaseValueConvertible)?] = [
+                    logID, row.seq, event.time.microseconds, event.action, event.category, event.actorID, event.onBehalfOfID, event.agentID,
+                    event.sessionID, event.resourceType, event.resourceID, event.outcomeStatus, event.riskRank,
+                ]
+                values.append(columns.map { $0?.databaseValue ?? .null })
+            }
+            let next = from + Int64(rows.count)
+            let batchValues = values
+            do {
+                try await indexPool.write { db in
+                    let insert = try db.cachedStatement(
+                        sql: """
+                            INSERT OR REPLACE INTO event_index (log_id, seq, time, action, category, actor_id, on_behalf_of, agent_id,
+                                session_id, resource_type, resource_id, outcome, risk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """
+                    )
+                    for v in batchValues { try insert.execute(arguments: StatementArguments(v)) }
+                    // Concurrent indexers write the same rows; the position only moves forward.
+                    try db.execute(
+                        sql: """
+                            INSERT INTO index_state (log_id, indexed_size) VALUES (?, ?)
+                            ON CONFLICT (log_id) DO UPDATE SET indexed_size = max(indexed_size, excluded.indexed_size)
+                            """,
+                        arguments: [logID, next]
+                    )
+                }
+            } catch {
+                throw StoreError(.unavailable, "query index write failed: \(Self.describe(error))")
+            }
+            indexed = next
+        }
+        return UInt64(indexed)
+    }
+
+    func indexedSize(logID: Int64) async throws -> Int64 {
+        do {
+            return try await indexPool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT indexed_size FROM index_state WHERE log_id = ?", arguments: [logID]) ?? 0
+            }
+        } catch {
+            throw StoreError(.unavailable, "query index read failed: \(Self.describe(error))")
         }
     }
 }

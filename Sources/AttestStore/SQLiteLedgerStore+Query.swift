@@ -12,65 +12,87 @@ extension SQLiteLedgerStore: EventReader {
 
     public func query(tenant: String, _ q: EventQuery) async throws -> EventPage {
         guard (1...1000).contains(q.limit) else { throw StoreError(.invalidArgument, "limit must be 1-1000") }
-        return try await read { db in
-            guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return EventPage(items: [], nextAfter: nil) }
-            // Every value is a bound parameter; only fixed column names are spliced in.
-            var clauses = ["i.log_id = ?"]
-            var args: [any DatabaseValueConvertible] = [logID]
-            func eq(_ column: String, _ value: String?) {
-                guard let value else { return }
-                clauses.append("i.\(column) = ?")
-                args.append(value)
-            }
-            if let from = q.from {
-                clauses.append("i.time >= ?")
-                args.append(from.microseconds)
-            }
-            if let to = q.to {
-                clauses.append("i.time < ?")
-                args.append(to.microseconds)
-            }
-            eq("actor_id", q.actor)
-            eq("on_behalf_of", q.onBehalfOf)
-            eq("agent_id", q.agent)
-            eq("category", q.category)
-            eq("resource_type", q.resourceType)
-            eq("resource_id", q.resourceID)
-            eq("outcome", q.outcome)
-            eq("session_id", q.session)
-            if let action = q.action {
-                if action.hasSuffix("*") {
-                    let prefix = String(action.dropLast())
-                    clauses.append("i.action >= ? AND i.action < ?")
-                    args.append(prefix)
-                    args.append(prefix + "\u{10FFFF}")
-                } else {
-                    eq("action", action)
-                }
-            }
-            if let minRisk = q.minRisk {
-                clauses.append("i.risk >= ?")
-                args.append(minRisk)
-            }
-            if let owner = q.ownedBy {
-                clauses.append("(i.actor_id = ? OR i.on_behalf_of = ?)")
-                args.append(owner)
-                args.append(owner)
-            }
-            if let after = q.after {
-                clauses.append(q.order == .descending ? "i.seq < ?" : "i.seq > ?")
-                args.append(Int64(clamping: after))
-            }
-            let sql = """
-                SELECT e.seq, e.hash, e.entry FROM event_index i JOIN entries e ON e.log_id = i.log_id AND e.seq = i.seq
-                WHERE \(clauses.joined(separator: " AND "))
-                ORDER BY i.seq \(q.order == .descending ? "DESC" : "ASC") LIMIT ?
-                """
-            args.append(q.limit + 1)
-            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
-            let items = try rows.prefix(q.limit).map { try Self.storedEvent(seq: $0[0], hash: $0[1], entry: $0[2]) }
-            return EventPage(items: items, nextAfter: rows.count > q.limit ? items.last?.seq : nil)
+        guard let logID = try await read({ db in try Self.logRow(db, tenant: tenant)?.id }) else {
+            return EventPage(items: [], nextAfter: nil)
         }
+        // Every value is a bound parameter; only fixed column names are spliced in.
+        var clauses = ["log_id = ?"]
+        var args: [any DatabaseValueConvertible] = [logID]
+        func eq(_ column: String, _ value: String?) {
+            guard let value else { return }
+            clauses.append("\(column) = ?")
+            args.append(value)
+        }
+        if let from = q.from {
+            clauses.append("time >= ?")
+            args.append(from.microseconds)
+        }
+        if let to = q.to {
+            clauses.append("time < ?")
+            args.append(to.microseconds)
+        }
+        eq("actor_id", q.actor)
+        eq("on_behalf_of", q.onBehalfOf)
+        eq("agent_id", q.agent)
+        eq("category", q.category)
+        eq("resource_type", q.resourceType)
+        eq("resource_id", q.resourceID)
+        eq("outcome", q.outcome)
+        eq("session_id", q.session)
+        if let action = q.action {
+            if action.hasSuffix("*") {
+                let prefix = String(action.dropLast())
+                clauses.append("action >= ? AND action < ?")
+                args.append(prefix)
+                args.append(prefix + "\u{10FFFF}")
+            } else {
+                eq("action", action)
+            }
+        }
+        if let minRisk = q.minRisk {
+            clauses.append("risk >= ?")
+            args.append(minRisk)
+        }
+        if let owner = q.ownedBy {
+            clauses.append("(actor_id = ? OR on_behalf_of = ?)")
+            args.append(owner)
+            args.append(owner)
+        }
+        if let after = q.after {
+            clauses.append(q.order == .descending ? "seq < ?" : "seq > ?")
+            args.append(Int64(clamping: after))
+        }
+        let sql = """
+            SELECT seq FROM event_index WHERE \(clauses.joined(separator: " AND "))
+            ORDER BY seq \(q.order == .descending ? "DESC" : "ASC") LIMIT ?
+            """
+        args.append(q.limit + 1)
+        let finalArgs: [DatabaseValue] = args.map(\.databaseValue)
+        let seqs: [Int64]
+        do {
+            seqs = try await indexPool.read { db in try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(finalArgs)) }
+        } catch {
+            throw StoreError(.unavailable, "query index read failed: \(Self.describe(error))")
+        }
+        let page = Array(seqs.prefix(q.limit))
+        let items = try await read { db -> [StoredEvent] in
+            guard !page.isEmpty else { return [] }
+            let placeholders = Array(repeating: "?", count: page.count).joined(separator: ",")
+            var byID: [Int64: StoredEvent] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT seq, hash, entry FROM entries WHERE log_id = ? AND seq IN (\(placeholders))",
+                arguments: StatementArguments([logID] + page)
+            ) {
+                let e = try Self.storedEvent(seq: row[0], hash: row[1], entry: row[2])
+                byID[Int64(e.seq)] = e
+            }
+            return try page.map { seq in
+                guard let e = byID[seq] else { throw StoreError(.corrupt, "indexed entry \(seq) is not in the ledger") }
+                return e
+            }
+        }
+        return EventPage(items: items, nextAfter: seqs.count > q.limit ? items.last?.seq : nil)
     }
 
     public func event(tenant: String, id: String) async throws -> StoredEvent? {

@@ -22,10 +22,17 @@ public final class SQLiteLedgerStore: LedgerStore {
     public static let minStoredLevel: UInt8 = 4
 
     let pool: DatabasePool
+    /// The query index database (`<ledger>-index.sqlite`), written by the indexer only.
+    let indexPool: DatabasePool
     let signers: any LogSigners
     let options: Options
     /// The installation's origin prefix.
     public let originPrefix: String
+
+    /// Where the query index of the ledger at `path` lives: `ledger.sqlite` → `ledger-index.sqlite`.
+    public static func indexPath(forLedgerAt path: String) -> String {
+        path.hasSuffix(".sqlite") ? String(path.dropLast(7)) + "-index.sqlite" : path + "-index"
+    }
 
     /// The writer connection's `PRAGMA synchronous` (2 = FULL), for tests and diagnostics.
     public func synchronousMode() async throws -> Int {
@@ -48,6 +55,8 @@ public final class SQLiteLedgerStore: LedgerStore {
                 }
             }
             try SQLiteSchema.migrator.migrate(pool)
+            indexPool = try DatabasePool(path: Self.indexPath(forLedgerAt: path), configuration: config)
+            try SQLiteSchema.indexMigrator.migrate(indexPool)
         } catch let e as StoreError {
             throw e
         } catch {
@@ -142,7 +151,6 @@ public final class SQLiteLedgerStore: LedgerStore {
                 sql: "INSERT INTO checkpoints (log_id, size, root, note, frontier, created_at) VALUES (?, 0, ?, ?, ?, ?)",
                 arguments: [logID, Data(Merkle.emptyRoot.bytes), note, Data(), now.microseconds]
             )
-            try db.execute(sql: "INSERT INTO index_state (log_id, indexed_size) VALUES (?, 0)", arguments: [logID])
             return LogInfo(tenant: tenant, origin: origin)
         }
     }

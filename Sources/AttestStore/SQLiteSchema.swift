@@ -64,7 +64,39 @@ enum SQLiteSchema {
                         """
                 )
             }
-            // Query index: derived data, filled just behind the append by the indexer, rebuildable.
+        }
+        m.registerMigration("v2-service") { db in
+            try db.execute(
+                sql: """
+                    -- API tokens: only a SHA-256 of each token is stored. Tokens can be revoked (deleted).
+                    CREATE TABLE tokens (
+                        tenant TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        hash BLOB NOT NULL UNIQUE,
+                        role TEXT NOT NULL,
+                        subject TEXT,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (tenant, name)
+                    ) WITHOUT ROWID;
+                    -- Durable positions of in-process followers (monitors, exporters, the indexer).
+                    CREATE TABLE follower_cursors (
+                        name TEXT NOT NULL,
+                        log_id INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        PRIMARY KEY (name, log_id)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
+        return m
+    }
+
+    /// The query index lives in its own SQLite file with its own writer: it is derived from the
+    /// entries and rebuildable, so its writes never wait for, or make wait, a ledger commit.
+    static var indexMigrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-index") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE event_index (
@@ -96,30 +128,6 @@ enum SQLiteSchema {
                         log_id INTEGER PRIMARY KEY,
                         indexed_size INTEGER NOT NULL
                     );
-                    """
-            )
-        }
-        m.registerMigration("v2-service") { db in
-            try db.execute(
-                sql: """
-                    -- API tokens: only a SHA-256 of each token is stored. Tokens can be revoked (deleted).
-                    CREATE TABLE tokens (
-                        tenant TEXT NOT NULL,
-                        name TEXT NOT NULL,
-                        hash BLOB NOT NULL UNIQUE,
-                        role TEXT NOT NULL,
-                        subject TEXT,
-                        created_at INTEGER NOT NULL,
-                        PRIMARY KEY (tenant, name)
-                    ) WITHOUT ROWID;
-                    -- Durable positions of in-process followers (monitors, exporters, the indexer).
-                    CREATE TABLE follower_cursors (
-                        name TEXT NOT NULL,
-                        log_id INTEGER NOT NULL,
-                        position INTEGER NOT NULL,
-                        updated_at INTEGER NOT NULL,
-                        PRIMARY KEY (name, log_id)
-                    ) WITHOUT ROWID;
                     """
             )
         }

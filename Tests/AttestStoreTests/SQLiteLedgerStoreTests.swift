@@ -180,7 +180,7 @@ struct SQLiteLedgerStoreTests {
         let t = try TestStore()
         try await t.fill(25)
         #expect(try await t.store.updateIndex(tenant: "default", batch: 7) == 25)
-        let rows = try t.raw { db in
+        let rows = try DatabaseQueue(path: SQLiteLedgerStore.indexPath(forLedgerAt: t.path)).read { db in
             try Row.fetchAll(db, sql: "SELECT seq, actor_id, on_behalf_of, action, agent_id FROM event_index ORDER BY seq")
         }
         #expect(rows.count == 25)
