@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -37,6 +38,18 @@ let package = Package(
         .target(
             name: "AttestStore",
             dependencies: ["AttestCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AttestPostgres",
+            dependencies: [
+                "AttestCore", "AttestStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -53,7 +66,7 @@ let package = Package(
         .target(
             name: "AttestServer",
             dependencies: [
-                "AttestCore", "AttestStore", "AttestIngest",
+                "AttestCore", "AttestStore", "AttestIngest", "AttestPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -71,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "attest",
             dependencies: [
-                "AttestCore", "AttestStore", "AttestServer",
+                "AttestCore", "AttestStore", "AttestServer", "AttestPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import AttestCore
 import AttestIngest
+import AttestPostgres
 import AttestStore
 import Foundation
 import Hummingbird
@@ -15,7 +16,9 @@ import ServiceLifecycle
 /// the API. Tests build the same thing and drive its router in-process.
 public struct ServerComponents: Sendable {
     public let config: ServerConfig
-    public let store: SQLiteLedgerStore
+    public let store: any AttestStorage
+    /// The PostgreSQL connection pool's service, when the ledger is on PostgreSQL.
+    let databaseService: PostgresPoolService?
     public let sequencer: Sequencer
     let indexer: IndexerService
     let recorder: DataAccessRecorder
@@ -34,7 +37,16 @@ public struct ServerComponents: Sendable {
         // Load TLS first: a bad certificate must not leave a half-created data directory behind.
         self.tls = try Self.loadTLS(config)
         let dir = DataDirectory(path: config.dataDir)
-        let (store, _) = try dir.open(create: true, options: .init(signEntries: config.signEntries, originPrefix: config.originPrefix))
+        let storeOptions = SQLiteLedgerStore.Options(signEntries: config.signEntries, originPrefix: config.originPrefix)
+        let store: any AttestStorage
+        if let database = config.database {
+            let pg = try await Self.openPostgres(url: try PostgresURL(database), dir: dir, config: config, options: storeOptions, logger: logger)
+            store = pg.store
+            databaseService = pg.service
+        } else {
+            store = try dir.open(create: true, options: storeOptions).0
+            databaseService = nil
+        }
         self.store = store
         let secret = try dir.loadOrCreateHMACSecret()
         var policy = RedactionPolicy.default
@@ -80,6 +92,53 @@ public struct ServerComponents: Sendable {
         }
     }
 
+    /// Opens the PostgreSQL store with the data directory's signing key. Every node of one database
+    /// must sign with the same key: a missing key is made only while the database has no logs yet.
+    static func openPostgres(
+        url: PostgresURL,
+        dir: DataDirectory,
+        config: ServerConfig,
+        options: SQLiteLedgerStore.Options,
+        logger: Logger
+    ) async throws -> (store: PostgresLedgerStore, service: PostgresPoolService) {
+        do {
+            try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError(.unavailable, "cannot create data directory \(dir.path): \(error.localizedDescription)")
+        }
+        let keyExists = FileManager.default.fileExists(atPath: dir.signingKeyPath)
+        // A throwaway key lets the store open and tell whether the database is still empty.
+        let key = keyExists ? try dir.loadOrCreateKey(create: false) : try Ed25519NoteSigner.generate(name: "probe")
+        let store = try PostgresLedgerStore(
+            url: url,
+            signers: Ed25519LogSigners(key: key),
+            options: options,
+            logger: logger,
+            maxConnections: config.databaseConnections
+        )
+        let service = PostgresPoolService(store: store)
+        service.start()
+        do {
+            try await store.open()
+            if !keyExists {
+                guard try await store.logs().isEmpty else {
+                    throw StoreError(
+                        .notFound,
+                        "no signing key at \(dir.signingKeyPath), and database \(url) already holds logs: every node must sign with the same key; copy the data directory written by `attest db init --data-dir`"
+                    )
+                }
+                service.stop()
+                _ = try dir.loadOrCreateKey(create: true)
+                logger.notice("made a new signing key for an empty database", metadata: ["path": "\(dir.signingKeyPath)"])
+                return try await openPostgres(url: url, dir: dir, config: config, options: options, logger: logger)
+            }
+        } catch {
+            service.stop()
+            throw error
+        }
+        return (store, service)
+    }
+
     /// The TLS configuration (TLS 1.2 minimum), or nil for plain HTTP; names the file at fault.
     static func loadTLS(_ config: ServerConfig) throws(ConfigError) -> TLSConfiguration? {
         guard let certPath = config.tlsCert, let keyPath = config.tlsKey else { return nil }
@@ -114,7 +173,10 @@ public struct ServerComponents: Sendable {
     }
 
     /// The background services, in start order (shut down in reverse: the server first).
-    public var services: [any Service] { [sequencer, indexer, recorder] }
+    public var services: [any Service] {
+        // The database pool starts first and stops last, after the sequencer has committed.
+        (databaseService.map { [$0] } ?? []) + [sequencer, indexer, recorder]
+    }
 
     /// The whole application: HTTP (or HTTPS) on the configured address, plus the services.
     public func buildApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws -> some ApplicationProtocol {

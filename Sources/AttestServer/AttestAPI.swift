@@ -11,7 +11,7 @@ import Prometheus
 /// The HTTP API: every route of docs/API.md, over the ledger, the sequencer and the admin store.
 struct AttestAPI: Sendable {
     let config: ServerConfig
-    let store: SQLiteLedgerStore
+    let store: any AttestStorage
     let normalizer: IngestNormalizer
     let sequencer: Sequencer
     let indexer: IndexerService

@@ -1,5 +1,7 @@
 import AttestCore
 import AttestIngest
+import AttestPostgres
+import AttestStore
 import Foundation
 import Yams
 
@@ -33,6 +35,11 @@ public struct ServerConfig: Sendable, Hashable {
     public var redactSecretShapes = true
     /// `log_level` / `ATTEST_LOG_LEVEL`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// `database` / `ATTEST_DATABASE` / `--database`: a `postgres://` URL selects PostgreSQL
+    /// (docs/POSTGRES.md); unset, the ledger is SQLite in the data directory.
+    public var database: String?
+    /// `database_connections` / `ATTEST_DATABASE_CONNECTIONS`: PostgreSQL pool size per node.
+    public var databaseConnections = 20
 
     public init() {}
 
@@ -40,7 +47,7 @@ public struct ServerConfig: Sendable, Hashable {
     public static let yamlKeys: Set<String> = [
         "data_dir", "host", "port", "tls", "tls.cert", "tls.key", "limits", "limits.max_body_bytes", "limits.queue_events",
         "limits.batch_events", "signing", "signing.per_entry", "origin_prefix", "redaction", "redaction.pointers",
-        "redaction.secret_shapes", "log_level",
+        "redaction.secret_shapes", "log_level", "database", "database_connections",
     ]
 
     /// Applies a YAML document; unknown keys and wrong types are errors naming every one.
@@ -97,6 +104,8 @@ public struct ServerConfig: Sendable, Hashable {
         }
         if let v = bool("redaction.secret_shapes") { redactSecretShapes = v }
         if let v = string("log_level") { logLevel = v }
+        if let v = string("database") { database = v }
+        if let v = int("database_connections") { databaseConnections = v }
         if !problems.isEmpty { throw ConfigError(problems.sorted()) }
     }
 
@@ -134,6 +143,8 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = env["ATTEST_REDACT_POINTERS"] { redactPointers = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let v = bool("ATTEST_REDACT_SECRET_SHAPES") { redactSecretShapes = v }
         if let v = env["ATTEST_LOG_LEVEL"] { logLevel = v }
+        if let v = env["ATTEST_DATABASE"] { database = v }
+        if let v = int("ATTEST_DATABASE_CONNECTIONS") { databaseConnections = v }
         if !problems.isEmpty { throw ConfigError(problems) }
     }
 
@@ -154,6 +165,10 @@ public struct ServerConfig: Sendable, Hashable {
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append("log_level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
+        if let database {
+            do { _ = try PostgresURL(database) } catch let e as StoreError { problems.append(e.reason) } catch { problems.append("\(error)") }
+        }
+        if !(1...1000).contains(databaseConnections) { problems.append("database_connections must be 1-1000") }
         if !problems.isEmpty { throw ConfigError(problems) }
     }
 }

@@ -126,3 +126,7 @@ public protocol LedgerStore: Sendable {
     /// The verifier key of the log.
     func verifierKey(tenant: String) async throws -> String
 }
+
+/// Everything the service needs from storage: the ledger, tokens, follower cursors and queries.
+/// `SQLiteLedgerStore` (embedded) and `PostgresLedgerStore` (AttestPostgres) both provide it.
+public typealias AttestStorage = LedgerStore & AdminStore & FollowerCursorStore & EventReader

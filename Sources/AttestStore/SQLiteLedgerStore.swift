@@ -81,7 +81,8 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    static func isValidPrefix(_ p: String) -> Bool {
+    /// Whether `p` is a valid origin prefix.
+    public static func isValidPrefix(_ p: String) -> Bool {
         !p.isEmpty && p.utf8.count <= 200 && NoteKeyName.isValid(p)
             && p.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "./-_:".unicodeScalars.contains($0)) }
     }

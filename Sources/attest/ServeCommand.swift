@@ -1,5 +1,7 @@
 import ArgumentParser
+import AttestPostgres
 import AttestServer
+import AttestStore
 import Foundation
 import Hummingbird
 import Logging
@@ -14,6 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
             written to DATA_DIR/admin-token (mode 0600). Settings come from defaults, then --config FILE
             (YAML), then ATTEST_* environment variables, then these flags (see docs/OPERATIONS.md).
             SIGTERM or SIGINT stops it gracefully: queued batches are committed first.
+            With --database postgres://… (or `database:` in DATA_DIR/attest.yaml, as written by
+            `attest db init --data-dir`) the ledger is in PostgreSQL and several nodes can share it.
             """
     )
 
@@ -36,9 +40,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
+    @Option(name: .long, help: "postgres://USER:PASSWORD@HOST:PORT/DB: keep the ledger in PostgreSQL (docs/POSTGRES.md).")
+    var database: String?
+
+    /// Settings, lowest first: defaults, DATA_DIR/attest.yaml (written by `attest db init`), --config,
+    /// ATTEST_* variables, flags.
     func resolvedConfig() throws -> ServerConfig {
+        let first = try resolvedConfig(dataDirYAML: nil)
+        let path = DataDirectory(path: first.dataDir).path + "/attest.yaml"
+        guard FileManager.default.fileExists(atPath: path), path != config else { return first }
+        return try resolvedConfig(dataDirYAML: path)
+    }
+
+    func resolvedConfig(dataDirYAML: String?) throws -> ServerConfig {
         var c = ServerConfig()
         do {
+            if let path = dataDirYAML {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError.usage("cannot read \(path)") }
+                try c.apply(yaml: text, source: path)
+            }
             if let path = config {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError.usage("cannot read \(path)") }
                 try c.apply(yaml: text, source: path)
@@ -52,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let v = originPrefix { c.originPrefix = v }
             if signEntries { c.signEntries = true }
             if let v = logLevel { c.logLevel = v }
+            if let v = database { c.database = v }
             try c.validate()
         } catch let e as ConfigError {
             throw CLIError.usage("configuration:\n  " + e.problems.joined(separator: "\n  "))
@@ -80,7 +101,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let scheme = config.tlsCert == nil ? "http" : "https"
         let app = try components.buildApplication { _ in
-            logger.info("attest listening on \(scheme)://\(config.host):\(config.port) (data in \(config.dataDir))")
+            let storage = config.database.map { "ledger in PostgreSQL \((try? PostgresURL($0).description) ?? "?")" } ?? "data in \(config.dataDir)"
+            logger.info("attest listening on \(scheme)://\(config.host):\(config.port) (\(storage))")
         }
         try await app.runService()
     }

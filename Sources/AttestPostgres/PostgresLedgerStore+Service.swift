@@ -1,0 +1,305 @@
+import AttestCore
+import AttestStore
+import Foundation
+import NIOCore
+import PostgresNIO
+
+// Tokens, follower cursors, the query index and queries: the service's state next to the ledger.
+extension PostgresLedgerStore {
+    // MARK: AdminStore
+
+    public func createToken(_ record: TokenRecord, secretHash: [UInt8]) async throws {
+        let hash = ByteBuffer(bytes: secretHash)
+        let created = record.createdAt.microseconds
+        let role = record.role.rawValue
+        let inserted = try await transaction(tenant: record.tenant) { conn in
+            var n = 0
+            for try await _ in try await conn.query(
+                """
+                INSERT INTO attest.tokens (tenant, name, hash, role, subject, created_at)
+                VALUES (\(record.tenant), \(record.name), \(hash), \(role), \(record.subject), \(created))
+                ON CONFLICT (tenant, name) DO NOTHING RETURNING 1
+                """,
+                logger: self.logger
+            ) {
+                n += 1
+            }
+            return n
+        }
+        if inserted == 0 {
+            throw StoreError(.conflict, "a token named \"\(record.name)\" already exists in tenant \(record.tenant)")
+        }
+    }
+
+    static func tokenRecord(_ row: (String, String, ByteBuffer, String, String?, Int64)) -> TokenRecord? {
+        guard let role = Role(rawValue: row.3) else { return nil }
+        return TokenRecord(tenant: row.0, name: row.1, role: role, subject: row.4, createdAt: Timestamp(microseconds: row.5))
+    }
+
+    public func token(secretHash: [UInt8]) async throws -> TokenRecord? {
+        let hash = ByteBuffer(bytes: secretHash)
+        return try await transaction(tenant: nil) { conn in
+            for try await row in try await conn.query(
+                "SELECT tenant, name, hash, role, subject, created_at FROM attest.token_by_hash(\(hash))",
+                logger: self.logger
+            ).decode((String, String, ByteBuffer, String, String?, Int64).self) {
+                // The index lookup already matched; compare again in constant time.
+                guard ConstantTime.equal(Array(row.2.readableBytesView), secretHash) else { return nil }
+                return Self.tokenRecord(row)
+            }
+            return nil
+        }
+    }
+
+    public func tokens(tenant: String) async throws -> [TokenRecord] {
+        try await transaction(tenant: tenant) { conn in
+            var out: [TokenRecord] = []
+            for try await row in try await conn.query(
+                "SELECT tenant, name, hash, role, subject, created_at FROM attest.tokens WHERE tenant = \(tenant) ORDER BY name",
+                logger: self.logger
+            ).decode((String, String, ByteBuffer, String, String?, Int64).self) {
+                if let r = Self.tokenRecord(row) { out.append(r) }
+            }
+            return out
+        }
+    }
+
+    public func token(tenant: String, name: String) async throws -> TokenRecord? {
+        try await transaction(tenant: tenant) { conn in
+            for try await row in try await conn.query(
+                "SELECT tenant, name, hash, role, subject, created_at FROM attest.tokens WHERE tenant = \(tenant) AND name = \(name)",
+                logger: self.logger
+            ).decode((String, String, ByteBuffer, String, String?, Int64).self) {
+                return Self.tokenRecord(row)
+            }
+            return nil
+        }
+    }
+
+    public func deleteToken(tenant: String, name: String) async throws -> Bool {
+        try await transaction(tenant: tenant) { conn in
+            var n = 0
+            for try await _ in try await conn.query(
+                "DELETE FROM attest.tokens WHERE tenant = \(tenant) AND name = \(name) RETURNING 1",
+                logger: self.logger
+            ) {
+                n += 1
+            }
+            return n > 0
+        }
+    }
+
+    // MARK: FollowerCursorStore
+
+    public func cursor(follower: String, tenant: String) async throws -> UInt64 {
+        try await transaction(tenant: tenant) { conn in
+            let log = try await self.requireLog(tenant, conn: conn)
+            for try await p in try await conn.query(
+                "SELECT position FROM attest.follower_cursors WHERE name = \(follower) AND log_id = \(log.id)",
+                logger: self.logger
+            ).decode(Int64.self) {
+                return UInt64(p)
+            }
+            return 0
+        }
+    }
+
+    public func setCursor(follower: String, tenant: String, position: UInt64) async throws {
+        let pos = Int64(clamping: position)
+        let now = Timestamp.now().microseconds
+        try await transaction(tenant: tenant) { conn in
+            let log = try await self.requireLog(tenant, conn: conn)
+            try await conn.query(
+                """
+                INSERT INTO attest.follower_cursors (name, log_id, position, updated_at) VALUES (\(follower), \(log.id), \(pos), \(now))
+                ON CONFLICT (name, log_id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
+                """,
+                logger: self.logger
+            )
+        }
+    }
+
+    // MARK: EventReader
+
+    static func storedEvent(seq: Int64, hash: ByteBuffer, entry: ByteBuffer) throws -> StoredEvent {
+        guard let h = Hash256(bytes: hash.readableBytesView),
+            let e = try? LedgerEntry(parsing: JSONParser.parse(Array(entry.readableBytesView), limits: .ledger))
+        else {
+            throw StoreError(.corrupt, "entry \(seq) cannot be read")
+        }
+        return StoredEvent(seq: UInt64(seq), hash: h, receivedAt: e.receivedAt, event: e.event)
+    }
+
+    public func event(tenant: String, id: String) async throws -> StoredEvent? {
+        try await transaction(tenant: tenant) { conn in
+            guard let log = try await self.logRow(tenant, conn: conn) else { return nil }
+            for try await (seq, hash, entry) in try await conn.query(
+                """
+                SELECT e.seq, e.hash, e.entry FROM attest.event_ids i
+                JOIN attest.entries e ON e.log_id = i.log_id AND e.seq = i.seq
+                WHERE i.log_id = \(log.id) AND i.event_id = \(id)
+                """,
+                logger: self.logger
+            ).decode((Int64, ByteBuffer, ByteBuffer).self) {
+                return try Self.storedEvent(seq: seq, hash: hash, entry: entry)
+            }
+            return nil
+        }
+    }
+
+    public func query(tenant: String, _ q: EventQuery) async throws -> EventPage {
+        guard (1...1000).contains(q.limit) else { throw StoreError(.invalidArgument, "limit must be 1-1000") }
+        return try await transaction(tenant: tenant) { conn in
+            guard let log = try await self.logRow(tenant, conn: conn) else { return EventPage(items: [], nextAfter: nil) }
+            // Every value is a bound parameter; only fixed column names are spliced in.
+            var binds = PostgresBindings()
+            var clauses: [String] = []
+            func bind(_ value: some PostgresEncodable & Sendable) -> String {
+                try? binds.append(value, context: .default)
+                return "$\(binds.count)"
+            }
+            clauses.append("log_id = \(bind(log.id))")
+            if let from = q.from { clauses.append("time >= \(bind(from.microseconds))") }
+            if let to = q.to { clauses.append("time < \(bind(to.microseconds))") }
+            let equal: [(String, String?)] = [
+                ("actor_id", q.actor), ("on_behalf_of", q.onBehalfOf), ("agent_id", q.agent), ("category", q.category),
+                ("resource_type", q.resourceType), ("resource_id", q.resourceID), ("outcome", q.outcome), ("session_id", q.session),
+            ]
+            for (column, value) in equal {
+                if let value { clauses.append("\(column) = \(bind(value))") }
+            }
+            if let action = q.action {
+                if action.hasSuffix("*") {
+                    let prefix = String(action.dropLast())
+                    // action is COLLATE "C": bytewise order, so this range is exactly the prefix.
+                    clauses.append("action >= \(bind(prefix)) AND action < \(bind(prefix + "\u{10FFFF}"))")
+                } else {
+                    clauses.append("action = \(bind(action))")
+                }
+            }
+            if let minRisk = q.minRisk { clauses.append("risk >= \(bind(Int16(clamping: minRisk)))") }
+            if let owner = q.ownedBy { clauses.append("(actor_id = \(bind(owner)) OR on_behalf_of = \(bind(owner)))") }
+            if let after = q.after {
+                clauses.append(q.order == .descending ? "seq < \(bind(Int64(clamping: after)))" : "seq > \(bind(Int64(clamping: after)))")
+            }
+            let sql = """
+                SELECT seq FROM attest.event_index WHERE \(clauses.joined(separator: " AND "))
+                ORDER BY seq \(q.order == .descending ? "DESC" : "ASC") LIMIT \(bind(Int64(q.limit + 1)))
+                """
+            var seqs: [Int64] = []
+            for try await seq in try await conn.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: self.logger).decode(Int64.self) {
+                seqs.append(seq)
+            }
+            let page = Array(seqs.prefix(q.limit))
+            var byID: [Int64: StoredEvent] = [:]
+            if !page.isEmpty {
+                for try await (seq, hash, entry) in try await conn.query(
+                    "SELECT seq, hash, entry FROM attest.entries WHERE log_id = \(log.id) AND seq = ANY(\(page))",
+                    logger: self.logger
+                ).decode((Int64, ByteBuffer, ByteBuffer).self) {
+                    byID[seq] = try Self.storedEvent(seq: seq, hash: hash, entry: entry)
+                }
+            }
+            let items = try page.map { seq in
+                guard let e = byID[seq] else { throw StoreError(.corrupt, "indexed entry \(seq) is not in the ledger") }
+                return e
+            }
+            return EventPage(items: items, nextAfter: seqs.count > q.limit ? items.last?.seq : nil)
+        }
+    }
+
+    /// Brings the query index up to the log's size, in transactions of `batch` entries. Several
+    /// nodes may index the same log at once: rows are inserted with `ON CONFLICT DO NOTHING` and
+    /// the indexed size only moves forward.
+    @discardableResult
+    public func updateIndex(tenant: String, batch: Int = 10_000) async throws -> UInt64 {
+        let start = try await transaction(tenant: tenant) { conn -> (Int64, Int64)? in
+            guard let log = try await self.logRow(tenant, conn: conn) else { return nil }
+            let size = Int64(try await self.currentSize(conn, logID: log.id))
+            var indexed: Int64 = 0
+            for try await v in try await conn.query(
+                "SELECT indexed_size FROM attest.index_state WHERE log_id = \(log.id)",
+                logger: self.logger
+            ).decode(Int64.self) {
+                indexed = v
+            }
+            return (indexed, size)
+        }
+        guard var (indexed, size) = start else { return 0 }
+        let n = Int64(batch)
+        while indexed < size {
+            let from = indexed
+            let next = try await transaction(tenant: tenant) { conn -> Int64 in
+                let log = try await self.requireLog(tenant, conn: conn)
+                var seqs: [Int64] = []
+                var received: [Int64] = []
+                var times: [Int64] = []
+                var actions: [String] = []
+                var categories: [String] = []
+                var actors: [String] = []
+                var obos: [String] = []
+                var agents: [String] = []
+                var sessions: [String] = []
+                var rtypes: [String] = []
+                var rids: [String] = []
+                var outcomes: [String] = []
+                var risks: [Int64] = []
+                // Absent values travel as '' / -1 and are turned back into NULL by NULLIF.
+                for try await (seq, receivedAt, entry) in try await conn.query(
+                    """
+                    SELECT seq, received_at, entry FROM attest.entries
+                    WHERE log_id = \(log.id) AND seq >= \(from) AND seq < \(size) ORDER BY seq LIMIT \(n)
+                    """,
+                    logger: self.logger
+                ).decode((Int64, Int64, ByteBuffer).self) {
+                    guard seq == from + Int64(seqs.count) else {
+                        throw StoreError(.corrupt, "entry \(from + Int64(seqs.count)) is missing (found \(seq))")
+                    }
+                    guard let entry = try? LedgerEntry(parsing: JSONParser.parse(Array(entry.readableBytesView), limits: .ledger)),
+                        let event = AuditEvent(stored: entry.event)
+                    else { throw StoreError(.corrupt, "entry \(seq) cannot be read for indexing") }
+                    seqs.append(seq)
+                    received.append(receivedAt)
+                    times.append(event.time.microseconds)
+                    actions.append(event.action)
+                    categories.append(event.category ?? "")
+                    actors.append(event.actorID)
+                    obos.append(event.onBehalfOfID ?? "")
+                    agents.append(event.agentID ?? "")
+                    sessions.append(event.sessionID ?? "")
+                    rtypes.append(event.resourceType ?? "")
+                    rids.append(event.resourceID ?? "")
+                    outcomes.append(event.outcomeStatus ?? "")
+                    risks.append(event.riskRank.map { Int64($0) } ?? -1)
+                }
+                guard !seqs.isEmpty else { throw StoreError(.corrupt, "entries stop at \(from), before \(size)") }
+                let next = from + Int64(seqs.count)
+                try await conn.query(
+                    """
+                    WITH rows AS (
+                        INSERT INTO attest.event_index (log_id, seq, received_at, time, action, category, actor_id, on_behalf_of,
+                            agent_id, session_id, resource_type, resource_id, outcome, risk)
+                        SELECT \(log.id), s, r, t, a, NULLIF(c, ''), ac, NULLIF(o, ''), NULLIF(ag, ''), NULLIF(se, ''),
+                            NULLIF(rt, ''), NULLIF(ri, ''), NULLIF(oc, ''), NULLIF(rk, -1)::smallint
+                        FROM unnest(\(seqs)::bigint[], \(received)::bigint[], \(times)::bigint[], \(actions)::text[], \(categories)::text[],
+                            \(actors)::text[], \(obos)::text[], \(agents)::text[], \(sessions)::text[], \(rtypes)::text[], \(rids)::text[],
+                            \(outcomes)::text[], \(risks)::bigint[]) AS u(s, r, t, a, c, ac, o, ag, se, rt, ri, oc, rk)
+                        ON CONFLICT DO NOTHING
+                    )
+                    INSERT INTO attest.index_state (log_id, indexed_size) VALUES (\(log.id), \(next))
+                    ON CONFLICT (log_id) DO UPDATE SET indexed_size = greatest(attest.index_state.indexed_size, excluded.indexed_size)
+                    """,
+                    logger: self.logger
+                )
+                return next
+            }
+            indexed = next
+            if indexed >= size {
+                // More may have been appended meanwhile; the indexer is nudged again for that.
+                break
+            }
+        }
+        _ = size
+        return UInt64(indexed)
+    }
+}
