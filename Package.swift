@@ -93,7 +93,11 @@ let package = Package(
         ),
         .target(
             name: "AttestTesting",
-            dependencies: ["AttestCore", "AttestStore"],
+            dependencies: [
+                "AttestCore", "AttestStore", "AttestPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -104,7 +108,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AttestStoreTests",
-            dependencies: ["AttestStore", "AttestCore", "AttestTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "AttestStore", "AttestCore", "AttestTesting", "AttestPostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -38,7 +38,7 @@ extension PostgresLedgerStore {
 
     public func token(secretHash: [UInt8]) async throws -> TokenRecord? {
         let hash = ByteBuffer(bytes: secretHash)
-        return try await transaction(tenant: nil) { conn in
+        return try await autocommit { conn in
             for try await row in try await conn.query(
                 "SELECT tenant, name, hash, role, subject, created_at FROM attest.token_by_hash(\(hash))",
                 logger: self.logger

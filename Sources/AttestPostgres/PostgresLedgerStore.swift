@@ -150,6 +150,16 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         }
     }
 
+    /// Runs one statement's worth of work outside an explicit transaction (no tenant: only for
+    /// installation-wide reads such as the log directory and token lookup). One round trip.
+    func autocommit<T: Sendable>(_ body: @escaping (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { conn in try await body(conn) }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
     /// Maps driver errors to ``StoreError`` with the server's message (never the query's values).
     static func storeError(_ error: any Error) -> StoreError {
         if let e = error as? StoreError { return e }
@@ -194,7 +204,7 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
     }
 
     /// `YYYYMM` of a timestamp, in UTC.
-    static func monthKey(_ t: Timestamp) -> Int {
+    public static func monthKey(_ t: Timestamp) -> Int {
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = TimeZone(identifier: "UTC")!
         let d = cal.dateComponents([.year, .month], from: Date(timeIntervalSince1970: Double(t.microseconds) / 1e6))
@@ -204,7 +214,7 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
     // MARK: Logs
 
     public func logs() async throws -> [LogInfo] {
-        try await transaction(tenant: nil) { conn in
+        try await autocommit { conn in
             var out: [LogInfo] = []
             for try await (t, o) in try await conn.query("SELECT tenant, origin FROM attest.logs ORDER BY tenant", logger: self.logger).decode(
                 (String, String).self

@@ -16,7 +16,14 @@ struct BearerAuthMiddleware: RouterMiddleware {
         else { throw HTTPProblem.unauthorized }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty, token.utf8.count <= 256 else { throw HTTPProblem.unauthorized }
-        guard let record = try await admin.token(secretHash: Tokens.hash(token)) else { throw HTTPProblem.unauthorized }
+        let found: TokenRecord?
+        do {
+            found = try await admin.token(secretHash: Tokens.hash(token))
+        } catch {
+            // The database is down or restarting: a retryable 503, never a 401 or a 500.
+            throw HTTPProblem.unavailable("the ledger database is unavailable")
+        }
+        guard let record = found else { throw HTTPProblem.unauthorized }
         var context = context
         context.identity = record
         context.logger[metadataKey: "attest.token"] = "\(record.tenant)/\(record.name)"
