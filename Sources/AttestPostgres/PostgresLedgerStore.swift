@@ -74,8 +74,32 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         }
     }
 
+    /// One connection outside the pool: its errors are the server's own (a wrong password is
+    /// reported at once instead of after the pool's backoff).
+    func withProbeConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let conn: PostgresConnection
+        do {
+            conn = try await PostgresConnection.connect(
+                on: PostgresClient.defaultEventLoopGroup.next(),
+                configuration: try url.connectionConfiguration(),
+                id: 0,
+                logger: logger
+            )
+        } catch {
+            throw Self.storeError(error)
+        }
+        do {
+            let value = try await body(conn)
+            try? await conn.close()
+            return value
+        } catch {
+            try? await conn.close()
+            throw Self.storeError(error)
+        }
+    }
+
     func openOnce() async throws {
-        let version: Int64? = try await transaction(tenant: nil) { conn in
+        let version: Int64? = try await withProbeConnection { conn in
             for try await present in try await conn.query("SELECT to_regclass('attest.schema_migrations') IS NOT NULL", logger: self.logger)
                 .decode(Bool.self) where !present
             {
@@ -169,11 +193,14 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
                 let message = info[.message] ?? "server error"
                 switch state {
                 case "23505": return StoreError(.conflict, "PostgreSQL: \(message)")
+                // Wrong credentials, unknown database or role: retrying will not help.
+                case "28P01", "28000", "3D000": return StoreError(.invalidArgument, "PostgreSQL refused the connection: \(message)")
                 case "42501": return StoreError(.invalidArgument, "PostgreSQL refused: \(message) (SQLSTATE 42501)")
                 default: return StoreError(.unavailable, "PostgreSQL: \(message) (SQLSTATE \(state))")
                 }
             }
-            return StoreError(.unavailable, "PostgreSQL unavailable: \(e.code)")
+            let cause = e.underlying.map { ": \(String(describing: $0).prefix(300))" } ?? ""
+            return StoreError(.unavailable, "PostgreSQL unavailable: \(e.code)\(cause)")
         }
         if let e = error as? PostgresDecodingError {
             return StoreError(.corrupt, "PostgreSQL returned a value of an unexpected type: \(e.code)")

@@ -11,10 +11,13 @@ public enum PostgresSetup {
     /// What `initialize` did.
     public struct Report: Sendable {
         /// The URL the runtime role connects with (password included: write it only to 0600 files).
+        /// Without a password when the role existed and its password was left alone.
         public let runtimeURL: PostgresURL
+        /// Whether this run set the runtime role's password.
+        public let setPassword: Bool
         /// Migration versions applied by this run (empty when the schema was current).
         public let applied: [Int]
-        /// Whether the runtime role was created (else its password was reset).
+        /// Whether the runtime role was created by this run.
         public let createdRuntimeRole: Bool
         /// The installation's origin prefix.
         public let originPrefix: String
@@ -28,24 +31,31 @@ public enum PostgresSetup {
         return ok(first) && name.utf8.allSatisfy { ok($0) || ($0 >= 48 && $0 <= 57) }
     }
 
-    /// Runs `body` with one connection of a short-lived client for `url`.
+    /// Runs `body` on one new connection to `url` (not a pool: a refused login or an unreachable
+    /// server is reported at once, with the server's own message).
     public static func withConnection<T: Sendable>(
         _ url: PostgresURL,
         logger: Logger,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: try url.clientConfiguration(maxConnections: 1), backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            do {
-                return try await client.withConnection { conn in try await body(conn) }
-            } catch {
-                throw PostgresLedgerStore.storeError(error)
-            }
+        let conn: PostgresConnection
+        do {
+            conn = try await PostgresConnection.connect(
+                on: PostgresClient.defaultEventLoopGroup.next(),
+                configuration: try url.connectionConfiguration(),
+                id: 0,
+                logger: logger
+            )
+        } catch {
+            throw PostgresLedgerStore.storeError(error)
+        }
+        do {
+            let value = try await body(conn)
+            try? await conn.close()
+            return value
+        } catch {
+            try? await conn.close()
+            throw PostgresLedgerStore.storeError(error)
         }
     }
 
@@ -55,6 +65,7 @@ public enum PostgresSetup {
         ownerRole: String = "attest_owner",
         runtimeRole: String = "attest_runtime",
         runtimePassword: String? = nil,
+        resetRuntimePassword: Bool = false,
         originPrefix: String? = nil,
         logger: Logger
     ) async throws -> Report {
@@ -67,7 +78,6 @@ public enum PostgresSetup {
             problems.append("origin prefix \"\(p)\" is not valid: use letters, digits, '.', '-', '_' and '/'")
         }
         if !problems.isEmpty { throw StoreError(.invalidArgument, problems.joined(separator: "; ")) }
-        let password = runtimePassword ?? randomPassword()
         let owner = "\"\(ownerRole)\""
         let runtime = "\"\(runtimeRole)\""
         return try await withConnection(adminURL, logger: logger) { conn in
@@ -85,15 +95,20 @@ public enum PostgresSetup {
             if try await !exists(ownerRole) { try await simple("CREATE ROLE \(owner) NOLOGIN") }
             let createdRuntime = try await !exists(runtimeRole)
             if createdRuntime { try await simple("CREATE ROLE \(runtime) LOGIN") }
-            // The password is quoted by the server (format %L), never spliced by us.
-            var alter: String?
-            for try await s in try await conn.query(
-                "SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD %L', \(runtimeRole)::text, \(password)::text)",
-                logger: logger
-            ).decode(String.self) {
-                alter = s
+            try await simple("ALTER ROLE \(runtime) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS")
+            // An existing role keeps its password (running nodes use it) unless one is given or a
+            // reset is asked for. The password is quoted by the server (format %L), never by us.
+            let password: String? = runtimePassword ?? (createdRuntime || resetRuntimePassword ? randomPassword() : nil)
+            if let password {
+                var alter: String?
+                for try await s in try await conn.query(
+                    "SELECT format('ALTER ROLE %I PASSWORD %L', \(runtimeRole)::text, \(password)::text)",
+                    logger: logger
+                ).decode(String.self) {
+                    alter = s
+                }
+                try await simple(alter!)
             }
-            try await simple(alter!)
             var isSuper = false
             for try await s in try await conn.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user", logger: logger).decode(Bool.self) {
                 isSuper = s
@@ -146,6 +161,7 @@ public enum PostgresSetup {
             try await conn.query("SELECT pg_advisory_unlock(\(PostgresSchema.lockClass), 0)", logger: logger)
             return Report(
                 runtimeURL: adminURL.with(user: runtimeRole, password: password),
+                setPassword: password != nil,
                 applied: applied,
                 createdRuntimeRole: createdRuntime,
                 originPrefix: prefix

@@ -111,6 +111,26 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         return u
     }
 
+    /// A single connection's configuration (for probing credentials without the pool, whose
+    /// retries would hide a wrong password behind a minute of backoff).
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        if let unixSocket {
+            return .init(unixSocketPath: unixSocket + "/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        }
+        let tls: PostgresConnection.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "require":
+            var t = TLSConfiguration.makeClientConfiguration()
+            if let sslRootCert { t.trustRoots = .file(sslRootCert) }
+            tls = .require(try NIOSSLContext(configuration: t))
+        default: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var config = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        config.options.connectTimeout = .seconds(5)
+        return config
+    }
+
     /// The postgres-nio client configuration.
     public func clientConfiguration(maxConnections: Int = 20) throws -> PostgresClient.Configuration {
         var config: PostgresClient.Configuration

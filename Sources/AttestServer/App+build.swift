@@ -94,13 +94,18 @@ public struct ServerComponents: Sendable {
 
     /// Opens the PostgreSQL store with the data directory's signing key. Every node of one database
     /// must sign with the same key: a missing key is made only while the database has no logs yet.
-    static func openPostgres(
+    /// `allowNewKey` false (read-only commands): a missing key is an error whatever the database holds.
+    public static func openPostgres(
         url: PostgresURL,
         dir: DataDirectory,
         config: ServerConfig,
         options: SQLiteLedgerStore.Options,
-        logger: Logger
+        logger: Logger,
+        allowNewKey: Bool = true
     ) async throws -> (store: PostgresLedgerStore, service: PostgresPoolService) {
+        if !allowNewKey && !FileManager.default.fileExists(atPath: dir.signingKeyPath) {
+            throw StoreError(.notFound, "no signing key at \(dir.signingKeyPath)")
+        }
         do {
             try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {

@@ -53,7 +53,7 @@ struct AppendCommand: AsyncParsableCommand {
         }
         guard !lines.isEmpty else { throw CLIError.usage("\(input) has no events") }
 
-        let (ledger, _) = try store.open(create: true, options: .init(signEntries: signEntries, originPrefix: originPrefix))
+        let (ledger, _) = try await store.open(create: true, options: .init(signEntries: signEntries, originPrefix: originPrefix))
         var appended = 0
         var duplicates = 0
         var last: AppendResult?
@@ -76,7 +76,7 @@ struct AppendCommand: AsyncParsableCommand {
             progress.update(UInt64(start), of: UInt64(lines.count))
         }
         progress.finish()
-        _ = try await ledger.updateIndex(tenant: store.tenant)
+        _ = try await ledger.updateIndex(tenant: store.tenant, batch: 10_000)
         if let c = last?.checkpoint {
             print("appended \(appended) event(s), \(duplicates) duplicate(s) skipped; tree size \(c.size), root \(c.root.hex)")
         }

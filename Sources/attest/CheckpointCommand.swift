@@ -10,7 +10,7 @@ struct CheckpointCommand: AsyncParsableCommand {
     @OptionGroup var store: DataDirOptions
 
     func run() async throws {
-        let (ledger, _) = try store.open(create: false)
+        let (ledger, _) = try await store.open(create: false)
         guard let c = try await ledger.latestCheckpoint(tenant: store.tenant) else {
             throw CLIError.usage("no log for tenant \"\(store.tenant)\"")
         }
@@ -27,7 +27,7 @@ struct PubkeyCommand: AsyncParsableCommand {
     @OptionGroup var store: DataDirOptions
 
     func run() async throws {
-        let (ledger, _) = try store.open(create: false)
+        let (ledger, _) = try await store.open(create: false)
         guard try await ledger.log(tenant: store.tenant, create: false) != nil else {
             throw CLIError.usage("no log for tenant \"\(store.tenant)\"")
         }

@@ -41,6 +41,8 @@ struct DbInitCommand: AsyncParsableCommand {
     var runtimeRole = "attest_runtime"
     @Option(name: .long, help: "Origin prefix for a new database (logs are PREFIX/TENANT).")
     var originPrefix: String?
+    @Flag(name: .long, help: "Give the existing runtime role a new password (every node's attest.yaml must then be updated).")
+    var resetRuntimePassword = false
 
     func run() async throws {
         guard let text = adminURL ?? ProcessInfo.processInfo.environment["ATTEST_DB_ADMIN_URL"] else {
@@ -67,6 +69,7 @@ struct DbInitCommand: AsyncParsableCommand {
                 ownerRole: ownerRole,
                 runtimeRole: runtimeRole,
                 runtimePassword: password,
+                resetRuntimePassword: resetRuntimePassword,
                 originPrefix: originPrefix,
                 logger: logger
             )
@@ -79,13 +82,22 @@ struct DbInitCommand: AsyncParsableCommand {
                 : "applied migration(s) \(report.applied.map(String.init).joined(separator: ", ")) to \(admin)"
         )
         print("origin prefix: \(report.originPrefix)")
-        print("runtime role \(runtimeRole): \(report.createdRuntimeRole ? "created" : password == nil ? "password reset" : "unchanged")")
-        guard let dir, let yamlPath else {
-            print("runtime URL (no --data-dir given, so it is not written anywhere): \(report.runtimeURL)")
-            if !report.createdRuntimeRole && password == nil {
-                printError("note: the runtime role's password was reset; nodes configured before must get the new one")
-            }
-            return
+        let roleState =
+            report.createdRuntimeRole
+            ? "created" : password != nil ? "unchanged (password from \(yamlPath!))" : report.setPassword ? "password reset" : "unchanged"
+        print("runtime role \(runtimeRole): \(roleState)")
+        if !report.createdRuntimeRole && password == nil && report.setPassword {
+            printError("note: the runtime role's password was reset; every node's attest.yaml must get the new one")
+        }
+        guard let dir, let yamlPath else { return }
+        guard report.runtimeURL.password != nil else {
+            throw CLIError.usage(
+                """
+                role \(runtimeRole) already exists and its password was left alone (running nodes use it), so \(dir.path) cannot be \
+                written: to add a node, copy an existing node's data directory; or run again with --reset-runtime-password and update \
+                every node's attest.yaml
+                """
+            )
         }
         try await writeDataDirectory(dir, yamlPath: yamlPath, report: report, hadPassword: password != nil, logger: logger)
     }
@@ -102,6 +114,18 @@ struct DbInitCommand: AsyncParsableCommand {
         } catch {
             throw CLIError.usage("cannot create \(dir.path): \(error.localizedDescription)")
         }
+        var config = ServerConfig()
+        config.dataDir = dir.path
+        config.database = report.runtimeURL.secretString
+        let components: ServerComponents
+        do {
+            components = try await ServerComponents(config: config, logger: logger)
+        } catch let e as StoreError {
+            throw CLIError.usage(e.reason)
+        }
+        _ = try dir.loadOrCreateHMACSecret()
+        // Written last: a directory without attest.yaml is not a node yet, so a failure above
+        // leaves nothing that could start against the database half-configured.
         if !hadPassword {
             let yaml = """
                 # Written by `attest db init`: this node's ledger is on PostgreSQL, reached as the runtime role.
@@ -114,16 +138,6 @@ struct DbInitCommand: AsyncParsableCommand {
             guard rename(yamlPath + ".tmp", yamlPath) == 0 else { throw CLIError.usage("cannot write \(yamlPath)") }
             print("wrote \(yamlPath)")
         }
-        var config = ServerConfig()
-        config.dataDir = dir.path
-        config.database = report.runtimeURL.secretString
-        let components: ServerComponents
-        do {
-            components = try await ServerComponents(config: config, logger: logger)
-        } catch let e as StoreError {
-            throw CLIError.usage(e.reason)
-        }
-        _ = try dir.loadOrCreateHMACSecret()
         print("signing key: \(dir.signingKeyPath)")
         print("verifier key of the default log: \(try await components.store.verifierKey(tenant: "default"))")
         if components.firstAdminToken != nil {

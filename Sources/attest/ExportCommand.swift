@@ -25,7 +25,7 @@ struct ExportCommand: AsyncParsableCommand {
     var out: String?
 
     func run() async throws {
-        let (ledger, _) = try store.open(create: false)
+        let (ledger, _) = try await store.open(create: false)
         guard let latest = try await ledger.latestCheckpoint(tenant: store.tenant),
             let log = try await ledger.log(tenant: store.tenant, create: false)
         else {

@@ -89,13 +89,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func verifyStore(_ pinned: [Ed25519NoteVerifier]) async throws -> [VerificationReport] {
         let dir = DataDirectory(path: dataDir!)
-        let store: SQLiteLedgerStore
-        let installationKey: Ed25519NoteSigner
-        do {
-            (store, installationKey) = try dir.open(create: false)
-        } catch let e as StoreError {
-            throw CLIError.usage(e.reason)
-        }
+        let (store, installationKey) = try await DataDirOptions.open(dir, create: false)
         var logs = try await store.logs()
         if let tenant {
             logs = logs.filter { $0.tenant == tenant }

@@ -8,6 +8,12 @@ func attest(_ args: String..., stdin: Data? = nil, in dir: URL? = nil) throws ->
     try runProcess(TestEnvironment.attestBinary, args, stdin: stdin, currentDirectory: dir)
 }
 
+/// Runs the built `attest` binary with an argument list.
+@discardableResult
+func attest(_ args: [String], stdin: Data? = nil, in dir: URL? = nil) throws -> ProcessResult {
+    try runProcess(TestEnvironment.attestBinary, args, stdin: stdin, currentDirectory: dir)
+}
+
 /// Writes `count` fixture events as NDJSON (valid, varied, with the JSON corner cases).
 func writeEvents(_ count: Int, to url: URL, from: Int = 0) throws {
     var rng = Fixtures.Rng(seed: 42)
