@@ -20,7 +20,7 @@ filters = {
     "newest": {},
     "actor": {"actor": "agent-17"},
     "on_behalf_of": {"on_behalf_of": "user-401@example.com"},
-    "session": {"session": "sess-1234"},
+    "session": {"session": "sess-42"},
     "action_prefix": {"action": "command.*"},
     "resource": {"resource_type": "repo", "resource_id": "repo-42"},
     "time_range": {"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"},

@@ -225,7 +225,8 @@ extension PostgresLedgerStore {
             }
             return (indexed, size)
         }
-        guard var (indexed, size) = start else { return 0 }
+        guard let (indexedAtStart, size) = start else { return 0 }
+        var indexed = indexedAtStart
         let n = Int64(batch)
         while indexed < size {
             let from = indexed
@@ -294,12 +295,8 @@ extension PostgresLedgerStore {
                 return next
             }
             indexed = next
-            if indexed >= size {
-                // More may have been appended meanwhile; the indexer is nudged again for that.
-                break
-            }
         }
-        _ = size
+        // Entries appended meanwhile are indexed on the next call (the indexer is nudged per commit).
         return UInt64(indexed)
     }
 }

@@ -152,12 +152,24 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
     // MARK: Plumbing
 
     /// Runs `body` in a transaction that first names `tenant` for row-level security.
-    func transaction<T: Sendable>(tenant: String?, _ body: @escaping (PostgresConnection) async throws -> T) async throws -> T {
+    /// With `lockLog`, the same round trip also takes that log's append lock (held to commit).
+    func transaction<T: Sendable>(
+        tenant: String?,
+        lockLog: Int64? = nil,
+        _ body: @escaping (PostgresConnection) async throws -> T
+    ) async throws -> T {
         do {
             return try await client.withConnection { conn in
                 try await conn.query("BEGIN", logger: self.logger)
                 do {
-                    if let tenant {
+                    if let tenant, let lockLog {
+                        // Serializes appends to this log across every node until commit.
+                        let id = Int32(truncatingIfNeeded: lockLog)
+                        try await conn.query(
+                            "SELECT set_config('attest.tenant', \(tenant), true), pg_advisory_xact_lock(\(PostgresSchema.logLockClass), \(id))",
+                            logger: self.logger
+                        )
+                    } else if let tenant {
                         try await conn.query("SELECT set_config('attest.tenant', \(tenant), true)", logger: self.logger)
                     }
                     let value = try await body(conn)
@@ -287,10 +299,10 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         let note = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: 0, root: Merkle.emptyRoot), with: signer).serialized
         let now = Timestamp.now().microseconds
         let empty = ByteBuffer(bytes: Merkle.emptyRoot.bytes)
-        return try await transaction(tenant: tenant) { conn in
-            // Two nodes may create the same tenant at once: the second one's insert does nothing.
+        let row = try await transaction(tenant: tenant) { conn -> LogRow in
+            // Two nodes may create the same tenant at once: the second one finds the first one's log.
             try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockClass), 1)", logger: self.logger)
-            if let row = try await self.logRow(tenant, conn: conn) { return LogInfo(tenant: tenant, origin: row.origin) }
+            if let row = try await self.logRow(tenant, conn: conn) { return row }
             var logID: Int64?
             for try await id in try await conn.query(
                 "INSERT INTO attest.logs (tenant, origin, created_at) VALUES (\(tenant), \(origin), \(now)) RETURNING log_id",
@@ -307,8 +319,11 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
                 """,
                 logger: self.logger
             )
-            return LogInfo(tenant: tenant, origin: origin)
+            return LogRow(id: logID, origin: origin)
         }
+        // Cached only once committed.
+        state.withLock { $0.logs[tenant] = row }
+        return LogInfo(tenant: tenant, origin: row.origin)
     }
 
     // MARK: Append
@@ -323,10 +338,9 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         let signer = try signers.signer(forOrigin: info.origin)
         let signEntries = options.signEntries
         let logger = self.logger
-        return try await transaction(tenant: tenant) { conn in
-            let log = try await self.requireLog(tenant, conn: conn)
-            // Serializes appends to this log across every node until commit.
-            try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.logLockClass), \(Int32(truncatingIfNeeded: log.id)))", logger: logger)
+        guard let cached = state.withLock({ $0.logs[tenant] }) else { throw StoreError(.notFound, "no log for tenant \"\(tenant)\"") }
+        return try await transaction(tenant: tenant, lockLog: cached.id) { conn in
+            let log = cached
             var head: (size: Int64, frontier: ByteBuffer, last: ByteBuffer?)?
             for try await row in try await conn.query(
                 "SELECT size, frontier, last_hash FROM attest.checkpoints WHERE log_id = \(log.id) ORDER BY size DESC LIMIT 1",
