@@ -153,47 +153,102 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
 
     /// Runs `body` in a transaction that first names `tenant` for row-level security.
     /// With `lockLog`, the same round trip also takes that log's append lock (held to commit).
+    ///
+    /// Bounded by ``operationTimeout``: when the database is down or a connection dies under a
+    /// query, the caller gets `.unavailable` (HTTP 503) instead of waiting.
     func transaction<T: Sendable>(
         tenant: String?,
         lockLog: Int64? = nil,
-        _ body: @escaping (PostgresConnection) async throws -> T
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        do {
-            return try await client.withConnection { conn in
-                try await conn.query("BEGIN", logger: self.logger)
-                do {
-                    if let tenant, let lockLog {
-                        // Serializes appends to this log across every node until commit.
-                        let id = Int32(truncatingIfNeeded: lockLog)
-                        try await conn.query(
-                            "SELECT set_config('attest.tenant', \(tenant), true), pg_advisory_xact_lock(\(PostgresSchema.logLockClass), \(id))",
-                            logger: self.logger
-                        )
-                    } else if let tenant {
-                        try await conn.query("SELECT set_config('attest.tenant', \(tenant), true)", logger: self.logger)
+        try await withDeadline {
+            do {
+                return try await self.client.withConnection { conn in
+                    try await conn.query("BEGIN", logger: self.logger)
+                    do {
+                        if let tenant, let lockLog {
+                            // Serializes appends to this log across every node until commit.
+                            let id = Int32(truncatingIfNeeded: lockLog)
+                            try await conn.query(
+                                "SELECT set_config('attest.tenant', \(tenant), true), pg_advisory_xact_lock(\(PostgresSchema.logLockClass), \(id))",
+                                logger: self.logger
+                            )
+                        } else if let tenant {
+                            try await conn.query("SELECT set_config('attest.tenant', \(tenant), true)", logger: self.logger)
+                        }
+                        let value = try await body(conn)
+                        try await conn.query("COMMIT", logger: self.logger)
+                        return value
+                    } catch {
+                        // A query written to a closed connection never completes (postgres-nio
+                        // 1.33): only roll back on a live one. A dead connection's transaction
+                        // has been rolled back by the server already.
+                        if !conn.isClosed && !Self.isConnectionLoss(error) {
+                            _ = try? await conn.query("ROLLBACK", logger: self.logger)
+                        }
+                        throw error
                     }
-                    let value = try await body(conn)
-                    try await conn.query("COMMIT", logger: self.logger)
-                    return value
-                } catch {
-                    // If the connection is gone the server has rolled back already.
-                    _ = try? await conn.query("ROLLBACK", logger: self.logger)
-                    throw error
                 }
+            } catch {
+                throw Self.storeError(error)
             }
-        } catch {
-            throw Self.storeError(error)
         }
     }
 
     /// Runs one statement's worth of work outside an explicit transaction (no tenant: only for
     /// installation-wide reads such as the log directory and token lookup). One round trip.
-    func autocommit<T: Sendable>(_ body: @escaping (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withConnection { conn in try await body(conn) }
-        } catch {
-            throw Self.storeError(error)
+    func autocommit<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline {
+            do {
+                return try await self.client.withConnection { conn in try await body(conn) }
+            } catch {
+                throw Self.storeError(error)
+            }
         }
+    }
+
+    /// How long one store operation (waiting for a connection included) may take before it
+    /// fails with `.unavailable`.
+    public static let operationTimeout: Duration = .seconds(10)
+
+    /// Runs `work` in its own task and answers within ``operationTimeout`` whatever happens to it:
+    /// a lease that waits for a database that is down is cancelled; a query stuck on a dead
+    /// connection is abandoned (its transaction is rolled back by the server).
+    func withDeadline<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = Self.operationTimeout
+        let start = ContinuousClock.now
+        let slot = ContinuationSlot<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            slot.withLock { $0 = continuation }
+            let worker = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await work()) } catch { result = .failure(error) }
+                slot.withLock { $0.take() }?.resume(with: result)
+            }
+            Task {
+                // Polls: a finished worker has emptied the slot, and the timer then just ends.
+                while true {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    if slot.withLock({ $0 == nil }) { return }
+                    if ContinuousClock.now - start >= limit { break }
+                }
+                if let c = slot.withLock({ $0.take() }) {
+                    worker.cancel()
+                    c.resume(throwing: StoreError(.unavailable, "PostgreSQL did not answer within \(limit)"))
+                }
+            }
+        }
+    }
+
+    /// The one continuation a deadline race resumes, shared by the worker and the timer.
+    final class ContinuationSlot<T: Sendable>: Sendable {
+        let value = Mutex<CheckedContinuation<T, any Error>?>(nil)
+        func withLock<R>(_ body: (inout CheckedContinuation<T, any Error>?) -> R) -> R { value.withLock { body(&$0) } }
+    }
+
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        guard let e = error as? PSQLError else { return false }
+        return [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed].contains(e.code)
     }
 
     /// Maps driver errors to ``StoreError`` with the server's message (never the query's values).
