@@ -20,6 +20,8 @@ enum PostgresSchema {
     /// partition creation, `(class + 1, log_id)` serializes appends to one log.
     static let lockClass: Int32 = 0x4174_7474
     static let logLockClass: Int32 = 0x4174_7475
+    /// `(class + 2, log_id)` lets one indexer at a time work on a log.
+    static let indexLockClass: Int32 = 0x4174_7476
 
     struct Migration {
         let version: Int
