@@ -233,7 +233,10 @@ extension PostgresLedgerStore {
                 let log = try await self.requireLog(tenant, conn: conn)
                 // One indexer per log at a time across all nodes: the others wait, then continue
                 // from where it stopped instead of parsing and inserting the same entries again.
-                try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.indexLockClass), \(Int32(truncatingIfNeeded: log.id)))", logger: self.logger)
+                try await conn.query(
+                    "SELECT pg_advisory_xact_lock(\(PostgresSchema.indexLockClass), \(Int32(truncatingIfNeeded: log.id)))",
+                    logger: self.logger
+                )
                 var from: Int64 = 0
                 for try await v in try await conn.query(
                     "SELECT indexed_size FROM attest.index_state WHERE log_id = \(log.id)",
