@@ -142,6 +142,22 @@ struct PostgresStoreTests {
         #expect(m?.contains("attest db init") == true, "\(m ?? "opened")")
     }
 
+    @Test("an append in a month without a partition makes it (and the next) first, through the definer function")
+    func monthlyPartitions() async throws {
+        let t = try await BackendStore.make(.postgres)
+        let admin = t.postgres!.admin
+        let partitions = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'attest.entries'::regclass"
+        #expect(try await PostgresTestServer.count(admin, partitions) == 3)
+        // Seven months ahead: beyond what db init made.
+        let later = Timestamp(microseconds: Timestamp.now().microseconds + 7 * 31 * 86_400 * 1_000_000)
+        let result = try await t.store.append(tenant: "default", events: Fixtures.events(4), receivedAt: later)
+        #expect(result.checkpoint.size == 4)
+        #expect(try await PostgresTestServer.count(admin, partitions) == 5)
+        let month = PostgresLedgerStore.monthKey(later)
+        #expect(try await PostgresTestServer.count(admin, "SELECT count(*) FROM attest.entries_\(month)") == 4)
+        #expect(try await t.verify().ok)
+    }
+
     @Test("bad database URLs are named, passwords never shown")
     func urls() throws {
         let u = try PostgresURL("postgres://alice:s3cr%40t@db.example:6543/ledger?sslmode=require")
