@@ -76,26 +76,8 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
 
     /// One connection outside the pool: its errors are the server's own (a wrong password is
     /// reported at once instead of after the pool's backoff).
-    func withProbeConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let conn: PostgresConnection
-        do {
-            conn = try await PostgresConnection.connect(
-                on: PostgresClient.defaultEventLoopGroup.next(),
-                configuration: try url.connectionConfiguration(),
-                id: 0,
-                logger: logger
-            )
-        } catch {
-            throw Self.storeError(error)
-        }
-        do {
-            let value = try await body(conn)
-            try? await conn.close()
-            return value
-        } catch {
-            try? await conn.close()
-            throw Self.storeError(error)
-        }
+    func withProbeConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await PostgresSetup.withConnection(url, logger: logger, body)
     }
 
     func openOnce() async throws {
