@@ -6,11 +6,18 @@ import Foundation
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify an export bundle, or every log in a data directory.",
+        abstract: "Verify an export bundle, every log in a data directory, or a running log.",
         discussion: """
             attest verify BUNDLE [--key VKEY]     checks a bundle (use - for standard input)
             attest verify --data-dir DIR          recomputes every hash, the chain, the tree and every
                                                   checkpoint signature of every log in DIR
+            attest verify --server URL --key VKEY --state FILE [--tenant T] [--token TOKEN] [--full]
+                                                  checks a running log from outside: its checkpoint is
+                                                  signed by the pinned key and consistent (RFC 9162 proof)
+                                                  with the one saved in FILE; catches rollback, forks,
+                                                  rewritten history, another key, origin or tenant.
+                                                  --full also downloads and recomputes every entry.
+                                                  FILE is replaced atomically only when all checks pass.
             Exit status 0 when everything verified, 1 when verification failed (the first bad entry
             is named), 2 on bad usage.
             """
@@ -22,8 +29,23 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The data directory to verify (every log unless --tenant is given).")
     var dataDir: String?
 
-    @Option(name: .long, help: "Verify only this tenant's log (with --data-dir).")
+    @Option(name: .long, help: "Verify only this tenant's log (with --data-dir or --server).")
     var tenant: String?
+
+    @Option(name: .long, help: "A running attest serve to verify (e.g. https://audit.example.com).")
+    var server: String?
+
+    @Option(name: .long, help: "Bearer token for --server (a token with proofs:read; export too for --full). Env: ATTEST_TOKEN.")
+    var token: String?
+
+    @Option(name: .long, help: "With --server: the file holding the last checkpoint accepted (created on first use).")
+    var state: String?
+
+    @Flag(name: .long, help: "With --server and no --key: take the server's key on first use and pin it in --state.")
+    var trustFirstUse = false
+
+    @Flag(name: .long, help: "With --server: also download every entry and verify it (a full bundle check).")
+    var full = false
 
     @Option(name: .long, help: "Pinned verifier key (name+hex8+base64). Repeat for several logs.")
     var key: [String] = []
@@ -32,10 +54,15 @@ struct VerifyCommand: AsyncParsableCommand {
     var requireEntrySignatures = false
 
     func validate() throws {
-        if (bundle == nil) == (dataDir == nil) {
-            throw ValidationError("give either a BUNDLE or --data-dir DIR")
+        if [bundle != nil, dataDir != nil, server != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give one of a BUNDLE, --data-dir DIR or --server URL")
         }
-        if tenant != nil && dataDir == nil { throw ValidationError("--tenant goes with --data-dir") }
+        if tenant != nil && dataDir == nil && server == nil { throw ValidationError("--tenant goes with --data-dir or --server") }
+        if server == nil && (state != nil || trustFirstUse || full || token != nil) {
+            throw ValidationError("--state, --token, --trust-first-use and --full go with --server")
+        }
+        if server != nil && state == nil { throw ValidationError("--server needs --state FILE (where the last accepted checkpoint is kept)") }
+        if server != nil && key.count > 1 { throw ValidationError("--server checks one log: give at most one --key") }
     }
 
     func run() async throws {
@@ -44,6 +71,10 @@ struct VerifyCommand: AsyncParsableCommand {
             do { pinned.append(try Ed25519NoteVerifier(verifierKey: k)) } catch {
                 throw CLIError.usage("--key \(k): \(error.reason)")
             }
+        }
+        if server != nil {
+            try await verifyServer(pinned.first)
+            return
         }
         let reports = try await (dataDir != nil ? verifyStore(pinned) : [verifyBundle(pinned)])
         var failed = false
@@ -108,5 +139,60 @@ struct VerifyCommand: AsyncParsableCommand {
             reports.append(report)
         }
         return reports
+    }
+
+    /// `--server`: the log's checkpoint against the pinned key and the saved state.
+    func verifyServer(_ pinned: Ed25519NoteVerifier?) async throws {
+        guard let url = URL(string: server!), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw CLIError.usage("--server \(server!): give an http:// or https:// URL")
+        }
+        let live = LiveVerify(base: url, token: token ?? ProcessInfo.processInfo.environment["ATTEST_TOKEN"], tenant: tenant)
+        let statePath = state!
+        let saved = try LiveVerify.readState(statePath)
+        let key: Ed25519NoteVerifier
+        if let pinned {
+            key = pinned
+        } else if let saved {
+            key = try Ed25519NoteVerifier(verifierKey: saved.verifierKey)
+        } else if trustFirstUse {
+            let text = String(decoding: try await live.get("v1/pubkey"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            do { key = try Ed25519NoteVerifier(verifierKey: text) } catch {
+                throw CLIError.usage("the server's key \(text) is not a verifier key: \(error.reason)")
+            }
+            printError("trusting the server's key on first use: \(key.verifierKey)")
+        } else {
+            throw CLIError.usage("no key to check against: give --key VKEY (from a trusted place), or --trust-first-use")
+        }
+        let note = String(decoding: try await live.get("v1/checkpoint"), as: UTF8.self)
+        let outcome: LogMonitor.Outcome
+        do {
+            outcome = try await LogMonitor.check(note: note, key: key, state: saved, now: .now()) { old, new in
+                try await live.consistencyProof(old, new)
+            }
+        } catch let e as LogMonitorError {
+            print("FAIL \(key.name): \(e.code): \(e.reason)")
+            printError("\(statePath) was not changed")
+            throw ExitCode(1)
+        }
+        let size = outcome.accepted.size
+        if full {
+            var progress = Progress("verifying \(key.name)")
+            progress.update(0, of: size)
+            let report = try await live.full(size: size, root: outcome.accepted.root, key: key)
+            progress.finish()
+            guard report.ok else {
+                print("FAIL \(key.name): \(report.description)")
+                printError("\(statePath) was not changed")
+                throw ExitCode(1)
+            }
+        }
+        try LiveVerify.writeState(outcome.accepted, to: statePath)
+        let history: String
+        switch (outcome.previousSize, outcome.provedConsistent) {
+        case (nil, _): history = "first checkpoint seen, pinned in \(statePath)"
+        case (let old?, true): history = "consistent with the \(old) entries seen before"
+        case (let old?, false): history = old == size ? "unchanged since last run" : "the log was empty before"
+        }
+        print("OK \(key.name): \(size) entries, root \(outcome.accepted.root.hex); \(history)\(full ? "; every entry verified" : "")")
     }
 }
