@@ -22,6 +22,8 @@ public struct ServerComponents: Sendable {
     public let sequencer: Sequencer
     let indexer: IndexerService
     let recorder: DataAccessRecorder
+    /// Continuous verification (nil when `verification.interval_seconds` is 0).
+    let verifier: VerifierService?
     let api: AttestAPI
     let tls: TLSConfiguration?
     /// The admin token made on this first start (nil on later starts). Shown once.
@@ -47,6 +49,7 @@ public struct ServerComponents: Sendable {
             store = try dir.open(create: true, options: storeOptions).0
             databaseService = nil
         }
+        let signingKey = try dir.loadOrCreateKey(create: false)
         self.store = store
         let secret = try dir.loadOrCreateHMACSecret()
         var policy = RedactionPolicy.default
@@ -67,6 +70,18 @@ public struct ServerComponents: Sendable {
         self.sequencer = sequencer
         let recorder = DataAccessRecorder(sequencer: sequencer, logger: logger)
         self.recorder = recorder
+        let verifier =
+            config.verifyIntervalSeconds > 0
+            ? VerifierService(
+                store: store,
+                keys: Ed25519LogSigners(key: signingKey),
+                sequencer: sequencer,
+                interval: .seconds(config.verifyIntervalSeconds),
+                fullInterval: .seconds(config.verifyFullIntervalSeconds),
+                logger: logger,
+                metrics: metrics
+            ) : nil
+        self.verifier = verifier
         self.api = AttestAPI(
             config: config,
             store: store,
@@ -74,6 +89,7 @@ public struct ServerComponents: Sendable {
             sequencer: sequencer,
             indexer: indexer,
             recorder: recorder,
+            verifier: verifier,
             registry: registry,
             openAPIDocument: Array(OpenAPIDocument.yaml.utf8)
         )
@@ -180,7 +196,7 @@ public struct ServerComponents: Sendable {
     /// The background services, in start order (shut down in reverse: the server first).
     public var services: [any Service] {
         // The database pool starts first and stops last, after the sequencer has committed.
-        (databaseService.map { [$0] } ?? []) + [sequencer, indexer, recorder]
+        (databaseService.map { [$0] } ?? []) + [sequencer, indexer, recorder] + (verifier.map { [$0] } ?? [])
     }
 
     /// The whole application: HTTP (or HTTPS) on the configured address, plus the services.

@@ -16,6 +16,7 @@ struct AttestAPI: Sendable {
     let sequencer: Sequencer
     let indexer: IndexerService
     let recorder: DataAccessRecorder
+    let verifier: VerifierService?
     let registry: PrometheusCollectorRegistry
     let openAPIDocument: [UInt8]
 
@@ -130,6 +131,25 @@ struct AttestAPI: Sendable {
         } catch {
             throw HTTPProblem.unavailable("the ledger database is not readable")
         }
-        return json(.object(["status": "ready", "queued_events": .int(Int64(sequencer.queuedEvents))]))
+        var body: [String: JSONValue] = ["status": "ready", "queued_events": .int(Int64(sequencer.queuedEvents))]
+        if let verifier {
+            // Integrity is reported, not used to refuse traffic: ingest goes on (nothing is lost)
+            // while the failure is alerted on through logs, metrics and the log itself.
+            let statuses = verifier.snapshot
+            var logs: [String: JSONValue] = [:]
+            for (tenant, s) in statuses {
+                var o: [String: JSONValue] = ["verified_entries": .int(Int64(clamping: s.verifiedSize))]
+                if let f = s.failure {
+                    o["failure"] = .object([
+                        "code": .string(f.code.rawValue), "reason": .string(f.reason), "seq": f.seq.map { .int(Int64(clamping: $0)) } ?? .null,
+                    ])
+                }
+                if let at = s.lastPass { o["last_pass"] = .string(at.rfc3339) }
+                logs[tenant] = .object(o)
+            }
+            let failed = statuses.values.contains { $0.failure != nil }
+            body["verification"] = .object(["status": .string(failed ? "failed" : "ok"), "logs": .object(logs)])
+        }
+        return json(.object(body))
     }
 }

@@ -225,14 +225,36 @@ enum OpenAPIDocument {
                       schema: {type: object, required: [status], properties: {status: {type: string}}}
           /readyz:
             get:
-              summary: Readiness (the ledger database answers).
+              summary: Readiness (the ledger database answers) and the state of continuous verification.
               security: []
               responses:
                 '200':
                   description: Ready.
                   content:
                     application/json:
-                      schema: {type: object, required: [status], properties: {status: {type: string}, queued_events: {type: integer}}}
+                      schema:
+                        type: object
+                        required: [status]
+                        properties:
+                          status: {type: string}
+                          queued_events: {type: integer}
+                          verification:
+                            type: object
+                            properties:
+                              status: {type: string, enum: [ok, failed]}
+                              logs:
+                                type: object
+                                additionalProperties:
+                                  type: object
+                                  properties:
+                                    verified_entries: {type: integer}
+                                    last_pass: {type: string}
+                                    failure:
+                                      type: object
+                                      properties:
+                                        code: {type: string}
+                                        seq: {type: [integer, 'null']}
+                                        reason: {type: string}
                 '503': {$ref: '#/components/responses/Unavailable'}
           /metrics:
             get:

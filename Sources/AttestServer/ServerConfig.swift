@@ -40,6 +40,12 @@ public struct ServerConfig: Sendable, Hashable {
     public var database: String?
     /// `database_connections` / `ATTEST_DATABASE_CONNECTIONS`: PostgreSQL pool size per node.
     public var databaseConnections = 20
+    /// `verification.interval_seconds` / `ATTEST_VERIFY_INTERVAL_SECONDS`: continuous verification
+    /// of every log from its raw rows, every this many seconds; 0 turns it off.
+    public var verifyIntervalSeconds = 30
+    /// `verification.full_interval_seconds` / `ATTEST_VERIFY_FULL_INTERVAL_SECONDS`: every this many
+    /// seconds a pass re-reads every log from entry 0 (else only new entries are checked).
+    public var verifyFullIntervalSeconds = 3600
 
     public init() {}
 
@@ -48,6 +54,7 @@ public struct ServerConfig: Sendable, Hashable {
         "data_dir", "host", "port", "tls", "tls.cert", "tls.key", "limits", "limits.max_body_bytes", "limits.queue_events",
         "limits.batch_events", "signing", "signing.per_entry", "origin_prefix", "redaction", "redaction.pointers",
         "redaction.secret_shapes", "log_level", "database", "database_connections",
+        "verification", "verification.interval_seconds", "verification.full_interval_seconds",
     ]
 
     /// Applies a YAML document; unknown keys and wrong types are errors naming every one.
@@ -106,6 +113,8 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = string("log_level") { logLevel = v }
         if let v = string("database") { database = v }
         if let v = int("database_connections") { databaseConnections = v }
+        if let v = int("verification.interval_seconds") { verifyIntervalSeconds = v }
+        if let v = int("verification.full_interval_seconds") { verifyFullIntervalSeconds = v }
         if !problems.isEmpty { throw ConfigError(problems.sorted()) }
     }
 
@@ -145,6 +154,8 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = env["ATTEST_LOG_LEVEL"] { logLevel = v }
         if let v = env["ATTEST_DATABASE"] { database = v }
         if let v = int("ATTEST_DATABASE_CONNECTIONS") { databaseConnections = v }
+        if let v = int("ATTEST_VERIFY_INTERVAL_SECONDS") { verifyIntervalSeconds = v }
+        if let v = int("ATTEST_VERIFY_FULL_INTERVAL_SECONDS") { verifyFullIntervalSeconds = v }
         if !problems.isEmpty { throw ConfigError(problems) }
     }
 
@@ -169,6 +180,8 @@ public struct ServerConfig: Sendable, Hashable {
             do { _ = try PostgresURL(database) } catch let e as StoreError { problems.append(e.reason) } catch { problems.append("\(error)") }
         }
         if !(1...1000).contains(databaseConnections) { problems.append("database_connections must be 1-1000") }
+        if !(0...86_400).contains(verifyIntervalSeconds) { problems.append("verification.interval_seconds must be 0-86400 (0 turns it off)") }
+        if !(1...604_800).contains(verifyFullIntervalSeconds) { problems.append("verification.full_interval_seconds must be 1-604800") }
         if !problems.isEmpty { throw ConfigError(problems) }
     }
 }

@@ -2,10 +2,140 @@ import AttestCore
 
 /// Verifies a log held in a ``LedgerStore`` from its raw rows: every entry's bytes and hash, the
 /// `seq` run and `prev` chain, per-entry signatures, every stored Merkle node, and every checkpoint's
-/// signature and root. It trusts nothing the store computed.
-public enum StoreVerifier {
+/// signature and root at its size. It trusts nothing the store computed.
+///
+/// Incremental: ``advance(store:upTo:progress:)`` continues where the last call stopped, so the
+/// server's continuous verification checks only what was appended since.
+public struct LogVerifier: Sendable {
     /// Entries read per round trip.
     public static let chunk = 4096
+
+    public let tenant: String
+    public let origin: String
+    let key: Ed25519NoteVerifier
+    var chain: ChainVerifier
+    var pendingCheckpoints: [StoredCheckpoint] = []
+    var checkpointCursor: UInt64 = 0
+    var checkpointsExhausted = false
+    public private(set) var checkpointsChecked = 0
+
+    /// Entries verified so far (`[0, verifiedSize)`).
+    public var verifiedSize: UInt64 { chain.tree.size }
+    /// The root of the verified prefix.
+    public var root: Hash256 { chain.tree.root }
+    public var signaturesChecked: UInt64 { chain.signaturesChecked }
+
+    /// Starts a verification of `tenant`'s log against `key` (whose name must be the log origin).
+    public init(store: any LedgerStore, tenant: String, key: Ed25519NoteVerifier) async throws {
+        guard let info = try await store.log(tenant: tenant, create: false) else {
+            throw VerificationFailure(.malformed, "no log for tenant \"\(tenant)\"")
+        }
+        guard key.name == info.origin else {
+            throw VerificationFailure(.keyMismatch, "key name \(key.name) is not the log origin \(info.origin)")
+        }
+        self.tenant = tenant
+        self.origin = info.origin
+        self.key = key
+        self.chain = ChainVerifier(origin: info.origin, entryKey: key)
+    }
+
+    mutating func refill(_ store: any LedgerStore) async throws {
+        guard pendingCheckpoints.isEmpty else { return }
+        pendingCheckpoints = try await store.checkpoints(tenant: tenant, sizes: checkpointCursor...UInt64.max, limit: 1024)
+        checkpointsExhausted = pendingCheckpoints.isEmpty
+    }
+
+    /// Checks every stored checkpoint whose size is the current tree size.
+    mutating func checkCheckpoints(_ store: any LedgerStore) async throws {
+        try await refill(store)
+        while let next = pendingCheckpoints.first, next.size == chain.tree.size {
+            pendingCheckpoints.removeFirst()
+            checkpointCursor = next.size + 1
+            let signed = try chain.check(checkpoint: next.note, key: key)
+            guard signed.checkpoint.root == next.root else {
+                throw VerificationFailure(
+                    .badCheckpoint,
+                    seq: next.size == 0 ? nil : next.size - 1,
+                    "stored checkpoint root (size \(next.size)) disagrees with its signed note"
+                )
+            }
+            checkpointsChecked += 1
+            try await refill(store)
+        }
+    }
+
+    /// Verifies the entries from ``verifiedSize`` up to `limit` (all that are stored when nil),
+    /// with every Merkle node and checkpoint on the way. Throws ``VerificationFailure`` naming the
+    /// first bad `seq`, or the store's error when it cannot be read.
+    public mutating func advance(store: any LedgerStore, upTo limit: UInt64? = nil, progress: (UInt64) -> Void = { _ in }) async throws {
+        try await checkCheckpoints(store)
+        while limit.map({ chain.nextSeq < $0 }) ?? true {
+            let want = limit.map { Int(min(UInt64(Self.chunk), $0 - chain.nextSeq)) } ?? Self.chunk
+            let rows = try await store.entries(tenant: tenant, from: chain.nextSeq, limit: want)
+            if rows.isEmpty {
+                if let limit {
+                    throw VerificationFailure(
+                        .sequenceGap,
+                        seq: chain.nextSeq,
+                        "a checkpoint covers \(limit) entries but only \(chain.nextSeq) are stored"
+                    )
+                }
+                break
+            }
+            var completed: [(Merkle.NodeID, Hash256)] = []
+            for row in rows {
+                let expected = chain.nextSeq
+                guard row.seq == expected else {
+                    throw VerificationFailure(
+                        .sequenceGap,
+                        seq: expected,
+                        "row seq \(row.seq) follows \(expected == 0 ? "the start" : "entry \(expected - 1)"): entries \(expected)..<\(row.seq) are missing"
+                    )
+                }
+                let value: JSONValue
+                do { value = try JSONParser.parse(row.bytes, limits: .ledger) } catch {
+                    throw VerificationFailure(.malformed, seq: expected, "stored entry is not valid JSON: \(error)")
+                }
+                let entry: LedgerEntry
+                do { entry = try LedgerEntry(parsing: value) } catch {
+                    throw VerificationFailure(.malformed, seq: expected, error.reason)
+                }
+                guard value.canonicalBytes == row.bytes else {
+                    throw VerificationFailure(.notCanonical, seq: expected, "stored entry bytes are not the RFC 8785 form of the entry")
+                }
+                try chain.append(entry: entry, bytes: row.bytes, claimedHash: row.hash, signature: row.signature) { id, h in
+                    if id.level >= SQLiteLedgerStore.minStoredLevel { completed.append((id, h)) }
+                }
+                try await checkCheckpoints(store)
+            }
+            if !completed.isEmpty {
+                let stored = try await store.nodes(tenant: tenant, ids: completed.map(\.0))
+                for (id, h) in completed where stored[id] != h {
+                    let first = id.index << UInt64(id.level)
+                    let what = stored[id] == nil ? "is missing" : "differs from the hash of its entries"
+                    throw VerificationFailure(
+                        .treeMismatch,
+                        seq: first,
+                        "stored Merkle node level \(id.level) index \(id.index) (entries \(first)..<\(first + (1 << UInt64(id.level)))) \(what)"
+                    )
+                }
+            }
+            progress(chain.nextSeq)
+            if limit == nil && rows.count < want { break }
+        }
+    }
+
+    /// Whether a stored checkpoint lies beyond the verified entries (read after ``advance``).
+    mutating func checkpointBeyond(_ store: any LedgerStore) async throws -> StoredCheckpoint? {
+        try await refill(store)
+        return pendingCheckpoints.first
+    }
+}
+
+/// One whole verification of a stored log, as `attest verify --data-dir` runs it.
+public enum StoreVerifier {
+    /// Entries read per round trip.
+    public static let chunk = LogVerifier.chunk
 
     /// Verifies `tenant`'s log against `key` and reports the first bad `seq`, or what was verified.
     /// `progress` is called with (entries checked, entries to check) after each chunk.
@@ -17,121 +147,27 @@ public enum StoreVerifier {
     ) async -> VerificationReport {
         var report = VerificationReport()
         do {
-            guard let info = try await store.log(tenant: tenant, create: false) else {
-                report.failure = VerificationFailure(.malformed, "no log for tenant \"\(tenant)\"")
-                return report
-            }
-            report.origin = info.origin
-            guard key.name == info.origin else {
-                report.failure = VerificationFailure(.keyMismatch, "key name \(key.name) is not the log origin \(info.origin)")
-                return report
-            }
+            if let info = try await store.log(tenant: tenant, create: false) { report.origin = info.origin }
+            var verifier = try await LogVerifier(store: store, tenant: tenant, key: key)
             guard let latest = try await store.latestCheckpoint(tenant: tenant) else {
                 report.failure = VerificationFailure(.badCheckpoint, "the log has no checkpoint")
                 return report
             }
-            var chain = ChainVerifier(origin: info.origin, entryKey: key)
-            var pendingCheckpoints: [StoredCheckpoint] = []
-            var checkpointCursor: UInt64 = 0
-            var checkpointsDone = false
-
-            func refill() async throws {
-                guard pendingCheckpoints.isEmpty, !checkpointsDone else { return }
-                pendingCheckpoints = try await store.checkpoints(tenant: tenant, sizes: checkpointCursor...UInt64.max, limit: 1024)
-                checkpointsDone = pendingCheckpoints.isEmpty
+            try await verifier.advance(store: store) { done in progress(done, max(latest.size, done)) }
+            let size = verifier.verifiedSize
+            if size > latest.size {
+                throw VerificationFailure(.truncated, seq: latest.size, "entries \(latest.size)..<\(size) are not covered by any signed checkpoint")
             }
-
-            /// Checks every stored checkpoint whose size is the current tree size.
-            func checkCheckpoints() async throws {
-                try await refill()
-                while let next = pendingCheckpoints.first, next.size == chain.tree.size {
-                    pendingCheckpoints.removeFirst()
-                    checkpointCursor = next.size + 1
-                    let signed = try chain.check(checkpoint: next.note, key: key)
-                    guard signed.checkpoint.root == next.root else {
-                        throw VerificationFailure(
-                            .badCheckpoint,
-                            seq: next.size == 0 ? nil : next.size - 1,
-                            "stored checkpoint root (size \(next.size)) disagrees with its signed note"
-                        )
-                    }
-                    report.checkpointsChecked += 1
-                    try await refill()
-                }
+            if size < latest.size {
+                throw VerificationFailure(.sequenceGap, seq: size, "the latest checkpoint covers \(latest.size) entries but only \(size) are stored")
             }
-
-            try await checkCheckpoints()
-            var nextSeq: UInt64 = 0
-            while true {
-                let rows = try await store.entries(tenant: tenant, from: nextSeq, limit: chunk)
-                if rows.isEmpty { break }
-                var completed: [(Merkle.NodeID, Hash256)] = []
-                for row in rows {
-                    let expected = chain.nextSeq
-                    guard row.seq == expected else {
-                        throw VerificationFailure(
-                            .sequenceGap,
-                            seq: expected,
-                            "row seq \(row.seq) follows \(expected == 0 ? "the start" : "entry \(expected - 1)"): entries \(expected)..<\(row.seq) are missing"
-                        )
-                    }
-                    let value: JSONValue
-                    do { value = try JSONParser.parse(row.bytes, limits: .ledger) } catch {
-                        throw VerificationFailure(.malformed, seq: expected, "stored entry is not valid JSON: \(error)")
-                    }
-                    let entry: LedgerEntry
-                    do { entry = try LedgerEntry(parsing: value) } catch {
-                        throw VerificationFailure(.malformed, seq: expected, error.reason)
-                    }
-                    guard value.canonicalBytes == row.bytes else {
-                        throw VerificationFailure(.notCanonical, seq: expected, "stored entry bytes are not the RFC 8785 form of the entry")
-                    }
-                    try chain.append(entry: entry, bytes: row.bytes, claimedHash: row.hash, signature: row.signature) { id, h in
-                        if id.level >= SQLiteLedgerStore.minStoredLevel { completed.append((id, h)) }
-                    }
-                    try await checkCheckpoints()
-                }
-                if !completed.isEmpty {
-                    let stored = try await store.nodes(tenant: tenant, ids: completed.map(\.0))
-                    for (id, h) in completed where stored[id] != h {
-                        let first = id.index << UInt64(id.level)
-                        let what = stored[id] == nil ? "is missing" : "differs from the hash of its entries"
-                        throw VerificationFailure(
-                            .treeMismatch,
-                            seq: first,
-                            "stored Merkle node level \(id.level) index \(id.index) (entries \(first)..<\(first + (1 << UInt64(id.level)))) \(what)"
-                        )
-                    }
-                }
-                nextSeq = chain.nextSeq
-                progress(nextSeq, max(latest.size, nextSeq))
-                if rows.count < chunk { break }
+            if let extra = try await verifier.checkpointBeyond(store) {
+                throw VerificationFailure(.sequenceGap, seq: size, "a checkpoint covers \(extra.size) entries but only \(size) are stored")
             }
-            if chain.tree.size > latest.size {
-                throw VerificationFailure(
-                    .truncated,
-                    seq: latest.size,
-                    "entries \(latest.size)..<\(chain.tree.size) are not covered by any signed checkpoint"
-                )
-            }
-            if chain.tree.size < latest.size {
-                throw VerificationFailure(
-                    .sequenceGap,
-                    seq: chain.tree.size,
-                    "the latest checkpoint covers \(latest.size) entries but only \(chain.tree.size) are stored"
-                )
-            }
-            try await refill()
-            if let extra = pendingCheckpoints.first {
-                throw VerificationFailure(
-                    .sequenceGap,
-                    seq: chain.tree.size,
-                    "a checkpoint covers \(extra.size) entries but only \(chain.tree.size) are stored"
-                )
-            }
-            report.range = 0..<chain.tree.size
-            report.root = chain.tree.root
-            report.signaturesChecked = chain.signaturesChecked
+            report.range = 0..<size
+            report.root = verifier.root
+            report.signaturesChecked = verifier.signaturesChecked
+            report.checkpointsChecked = verifier.checkpointsChecked
         } catch let failure as VerificationFailure {
             report.failure = failure
         } catch {

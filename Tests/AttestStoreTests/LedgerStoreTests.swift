@@ -216,6 +216,34 @@ struct LedgerStoreTests {
         #expect(try await t.store.query(tenant: "other", q).items.isEmpty)
     }
 
+    @Test("the incremental verifier continues where it stopped and reaches the signed root", arguments: Backend.enabled)
+    func incrementalVerifier(_ backend: Backend) async throws {
+        let t = try await BackendStore.make(backend)
+        try await t.fill(30, batch: 7)
+        var verifier = try await LogVerifier(store: t.store, tenant: "default", key: try t.verifier())
+        let first = try #require(try await t.store.latestCheckpoint(tenant: "default"))
+        try await verifier.advance(store: t.store, upTo: first.size)
+        #expect(verifier.verifiedSize == 30 && verifier.root == first.root)
+        #expect(verifier.checkpointsChecked == 6)  // size 0 and five batches
+        try await t.fill(20, batch: 7, from: 30)
+        let second = try #require(try await t.store.latestCheckpoint(tenant: "default"))
+        try await verifier.advance(store: t.store, upTo: second.size)
+        #expect(verifier.verifiedSize == 50 && verifier.root == second.root)
+        #expect(verifier.checkpointsChecked == 9)
+        // Asking for more than is stored is a gap, named at the first missing seq.
+        do {
+            try await verifier.advance(store: t.store, upTo: 60)
+            Issue.record("advanced beyond the stored entries")
+        } catch let f as VerificationFailure {
+            #expect(f.code == .sequenceGap && f.seq == 50)
+        }
+        // The wrong key is refused before anything is read.
+        let other = try Ed25519NoteSigner.generate(name: "attest.test/default").verifier
+        try await t.fill(1, from: 50)
+        var wrong = try await LogVerifier(store: t.store, tenant: "default", key: other)
+        await #expect(throws: VerificationFailure.self) { try await wrong.advance(store: t.store, upTo: 51) }
+    }
+
     @Test("tokens and follower cursors", arguments: Backend.enabled)
     func tokensAndCursors(_ backend: Backend) async throws {
         let t = try await BackendStore.make(backend)
