@@ -313,3 +313,52 @@ extension PostgresLedgerStore {
         return UInt64(indexed)
     }
 }
+
+extension PostgresLedgerStore: CosignatureStore {
+    public func addCosignature(tenant: String, size: UInt64, witness: String, line: String) async throws {
+        let s = Int64(size)
+        let now = Timestamp.now().microseconds
+        try await transaction(tenant: tenant) { conn in
+            let log = try await self.requireLog(tenant, conn: conn)
+            try await conn.query(
+                """
+                INSERT INTO attest.cosignatures (log_id, size, witness, line, created_at)
+                VALUES (\(log.id), \(s), \(witness), \(line), \(now)) ON CONFLICT DO NOTHING
+                """,
+                logger: self.logger
+            )
+        }
+    }
+
+    public func witnessedCheckpoint(tenant: String, minWitnesses: Int) async throws -> (checkpoint: StoredCheckpoint, cosignatures: [String])? {
+        let minimum = Int64(minWitnesses)
+        return try await transaction(tenant: tenant) { conn -> (checkpoint: StoredCheckpoint, cosignatures: [String])? in
+            guard let log = try await self.logRow(tenant, conn: conn) else { return nil }
+            var size: Int64?
+            if minWitnesses <= 0 {
+                size = Int64(try await self.currentSize(conn, logID: log.id))
+            } else {
+                for try await s in try await conn.query(
+                    """
+                    SELECT size FROM attest.cosignatures WHERE log_id = \(log.id) GROUP BY size
+                    HAVING count(DISTINCT witness) >= \(minimum) ORDER BY size DESC LIMIT 1
+                    """,
+                    logger: self.logger
+                ).decode(Int64.self) {
+                    size = s
+                }
+            }
+            guard let size,
+                let cp = try await Self.fetchCheckpoints(conn, logID: log.id, sizes: UInt64(size)...UInt64(size), limit: 1, logger: self.logger).first
+            else { return nil }
+            var lines: [String] = []
+            for try await line in try await conn.query(
+                "SELECT line FROM attest.cosignatures WHERE log_id = \(log.id) AND size = \(size) ORDER BY witness",
+                logger: self.logger
+            ).decode(String.self) {
+                lines.append(line)
+            }
+            return (cp, lines)
+        }
+    }
+}

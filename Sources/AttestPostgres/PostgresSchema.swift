@@ -11,7 +11,7 @@ enum PostgresSchema {
     static let schema = "attest"
 
     /// Ledger tables: append-only, guarded by triggers, `SELECT`/`INSERT` only for the runtime role.
-    static let ledgerTables = ["meta", "logs", "entries", "event_ids", "checkpoints", "nodes"]
+    static let ledgerTables = ["meta", "logs", "entries", "event_ids", "checkpoints", "nodes", "cosignatures"]
 
     /// Monthly partitioned tables (by `received_at`, microseconds since the epoch).
     static let partitionedTables = ["entries", "event_index"]
@@ -31,8 +31,28 @@ enum PostgresSchema {
 
     /// Versioned migrations, applied in order, each in its own transaction, as the owner role.
     static let migrations: [Migration] = [
-        Migration(version: 1, name: "ledger", sql: v1)
+        Migration(version: 1, name: "ledger", sql: v1),
+        Migration(version: 2, name: "cosignatures", sql: v2),
     ]
+
+    static let v2 = """
+        -- Witness cosignatures (C2SP tlog-cosignature lines) of stored checkpoints, one per witness.
+        CREATE TABLE attest.cosignatures (
+            log_id bigint NOT NULL,
+            size bigint NOT NULL,
+            witness text NOT NULL,
+            line text NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (log_id, size, witness)
+        );
+        CREATE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON attest.cosignatures
+            FOR EACH ROW EXECUTE FUNCTION attest.refuse_change();
+        CREATE TRIGGER refuse_truncate BEFORE TRUNCATE ON attest.cosignatures
+            FOR EACH STATEMENT EXECUTE FUNCTION attest.refuse_change();
+        ALTER TABLE attest.cosignatures ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_rows ON attest.cosignatures USING (log_id = (SELECT attest.tenant_log_id()))
+            WITH CHECK (log_id = (SELECT attest.tenant_log_id()));
+        """
 
     static let v1 = """
         CREATE TABLE attest.meta (
@@ -235,7 +255,8 @@ enum PostgresSchema {
     static func grants(runtime r: String) -> String {
         """
         GRANT USAGE ON SCHEMA attest TO \(r);
-        GRANT SELECT, INSERT ON attest.meta, attest.logs, attest.entries, attest.event_ids, attest.checkpoints, attest.nodes TO \(r);
+        GRANT SELECT, INSERT ON attest.meta, attest.logs, attest.entries, attest.event_ids, attest.checkpoints, attest.nodes,
+            attest.cosignatures TO \(r);
         GRANT SELECT, INSERT, DELETE ON attest.tokens TO \(r);
         GRANT SELECT, INSERT, UPDATE ON attest.follower_cursors, attest.index_state TO \(r);
         GRANT SELECT, INSERT ON attest.event_index TO \(r);

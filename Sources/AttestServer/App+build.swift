@@ -22,6 +22,8 @@ public struct ServerComponents: Sendable {
     public let sequencer: Sequencer
     let indexer: IndexerService
     let recorder: DataAccessRecorder
+    /// Submits checkpoints to witnesses (nil without witnesses).
+    let witnessClient: WitnessClient?
     /// Continuous verification (nil when `verification.interval_seconds` is 0).
     let verifier: VerifierService?
     let api: AttestAPI
@@ -60,12 +62,25 @@ public struct ServerComponents: Sendable {
         let metrics = PrometheusMetricsFactory(registry: registry)
         let indexer = IndexerService(reader: store, logger: logger)
         self.indexer = indexer
+        let witnessClient =
+            config.witnesses.isEmpty
+            ? nil
+            : WitnessClient(
+                witnesses: config.parsedWitnesses.map { WitnessClient.Witness(url: $0.url, verifier: $0.verifier) },
+                store: store,
+                interval: .milliseconds(500),
+                logger: logger
+            )
+        self.witnessClient = witnessClient
         let sequencer = Sequencer(
             store: store,
             options: .init(maxQueuedEvents: config.queueEvents, maxBatchEvents: config.batchEvents),
             logger: logger,
             metrics: metrics,
-            onCommit: { tenant, _ in indexer.nudge(tenant) }
+            onCommit: { tenant, _ in
+                indexer.nudge(tenant)
+                witnessClient?.nudge(tenant)
+            }
         )
         self.sequencer = sequencer
         let recorder = DataAccessRecorder(sequencer: sequencer, logger: logger)
@@ -197,6 +212,7 @@ public struct ServerComponents: Sendable {
     public var services: [any Service] {
         // The database pool starts first and stops last, after the sequencer has committed.
         (databaseService.map { [$0] } ?? []) + [sequencer, indexer, recorder] + (verifier.map { [$0] } ?? [])
+            + (witnessClient.map { [$0] } ?? [])
     }
 
     /// The whole application: HTTP (or HTTPS) on the configured address, plus the services.

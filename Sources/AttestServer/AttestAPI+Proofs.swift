@@ -9,12 +9,14 @@ import NIOCore
 extension AttestAPI {
     func checkpoint(_ request: Request, _ context: AttestRequestContext) async throws -> Response {
         let who = try context.require(.readProofs)
-        try checkParameters(request, allowed: [])
+        try checkParameters(request, allowed: ["witnessed"])
         let tenant = try await tenant(request, who)
-        guard let cp = try await mapStore({ try await store.latestCheckpoint(tenant: tenant) }) else {
-            throw HTTPProblem.notFound("no checkpoint")
+        let minimum = Int(clamping: try unsignedParameter(request, "witnessed") ?? 0)
+        guard let found = try await mapStore({ try await store.witnessedCheckpoint(tenant: tenant, minWitnesses: minimum) }) else {
+            throw HTTPProblem.notFound(minimum > 0 ? "no checkpoint cosigned by \(minimum) witness(es) yet" : "no checkpoint")
         }
-        return text(cp.note)
+        // Witness cosignatures are more signature lines of the same note (C2SP tlog-cosignature).
+        return text(found.checkpoint.note + found.cosignatures.map { $0 + "\n" }.joined())
     }
 
     func pubkey(_ request: Request, _ context: AttestRequestContext) async throws -> Response {

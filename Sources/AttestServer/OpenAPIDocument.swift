@@ -382,8 +382,13 @@ enum OpenAPIDocument {
                 '404': {$ref: '#/components/responses/Problem'}
           /v1/checkpoint:
             get:
-              summary: The latest signed checkpoint (C2SP signed note).
-              parameters: [{$ref: '#/components/parameters/tenant'}]
+              summary: The latest signed checkpoint (C2SP signed note), with any witness cosignature lines (C2SP tlog-cosignature).
+              parameters:
+                - {$ref: '#/components/parameters/tenant'}
+                - name: witnessed
+                  in: query
+                  description: The newest checkpoint cosigned by at least this many witnesses instead (404 if none yet).
+                  schema: {type: integer, minimum: 0}
               responses:
                 '200':
                   description: The note.

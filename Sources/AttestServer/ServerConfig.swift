@@ -46,6 +46,22 @@ public struct ServerConfig: Sendable, Hashable {
     /// `verification.full_interval_seconds` / `ATTEST_VERIFY_FULL_INTERVAL_SECONDS`: every this many
     /// seconds a pass re-reads every log from entry 0 (else only new entries are checked).
     public var verifyFullIntervalSeconds = 3600
+    /// `witnesses` / `ATTEST_WITNESSES` (comma-separated) / `--witness` (repeatable): `URL=VKEY` of
+    /// C2SP tlog-witnesses that each new checkpoint is submitted to (VKEY: type 0x04).
+    public var witnesses: [String] = []
+
+    /// The witnesses, parsed (validate() names every bad one).
+    public var parsedWitnesses: [(url: URL, verifier: Ed25519CosignatureVerifier)] {
+        witnesses.compactMap { Self.parseWitness($0) }
+    }
+
+    static func parseWitness(_ text: String) -> (url: URL, verifier: Ed25519CosignatureVerifier)? {
+        guard let eq = text.firstIndex(of: "="), let url = URL(string: String(text[..<eq])),
+            url.scheme == "http" || url.scheme == "https", url.host != nil,
+            let v = try? Ed25519CosignatureVerifier(verifierKey: String(text[text.index(after: eq)...]))
+        else { return nil }
+        return (url, v)
+    }
 
     public init() {}
 
@@ -54,7 +70,7 @@ public struct ServerConfig: Sendable, Hashable {
         "data_dir", "host", "port", "tls", "tls.cert", "tls.key", "limits", "limits.max_body_bytes", "limits.queue_events",
         "limits.batch_events", "signing", "signing.per_entry", "origin_prefix", "redaction", "redaction.pointers",
         "redaction.secret_shapes", "log_level", "database", "database_connections",
-        "verification", "verification.interval_seconds", "verification.full_interval_seconds",
+        "verification", "verification.interval_seconds", "verification.full_interval_seconds", "witnesses",
     ]
 
     /// Applies a YAML document; unknown keys and wrong types are errors naming every one.
@@ -115,6 +131,9 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = int("database_connections") { databaseConnections = v }
         if let v = int("verification.interval_seconds") { verifyIntervalSeconds = v }
         if let v = int("verification.full_interval_seconds") { verifyFullIntervalSeconds = v }
+        if let v = flat["witnesses"] {
+            if let list = v as? [String] { witnesses = list } else { problems.append("\(source): witnesses must be a list of URL=VKEY strings") }
+        }
         if !problems.isEmpty { throw ConfigError(problems.sorted()) }
     }
 
@@ -156,6 +175,9 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = int("ATTEST_DATABASE_CONNECTIONS") { databaseConnections = v }
         if let v = int("ATTEST_VERIFY_INTERVAL_SECONDS") { verifyIntervalSeconds = v }
         if let v = int("ATTEST_VERIFY_FULL_INTERVAL_SECONDS") { verifyFullIntervalSeconds = v }
+        if let v = env["ATTEST_WITNESSES"] {
+            witnesses = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         if !problems.isEmpty { throw ConfigError(problems) }
     }
 
@@ -182,6 +204,9 @@ public struct ServerConfig: Sendable, Hashable {
         if !(1...1000).contains(databaseConnections) { problems.append("database_connections must be 1-1000") }
         if !(0...86_400).contains(verifyIntervalSeconds) { problems.append("verification.interval_seconds must be 0-86400 (0 turns it off)") }
         if !(1...604_800).contains(verifyFullIntervalSeconds) { problems.append("verification.full_interval_seconds must be 1-604800") }
+        for w in witnesses where Self.parseWitness(w) == nil {
+            problems.append("witness \"\(w)\" must be URL=VKEY: an http(s) URL and a cosignature/v1 verifier key (type 0x04)")
+        }
         if !problems.isEmpty { throw ConfigError(problems) }
     }
 }

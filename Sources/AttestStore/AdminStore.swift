@@ -76,3 +76,13 @@ public protocol FollowerCursorStore: Sendable {
     func cursor(follower: String, tenant: String) async throws -> UInt64
     func setCursor(follower: String, tenant: String, position: UInt64) async throws
 }
+
+/// Witness cosignatures of checkpoints (C2SP tlog-cosignature lines), kept next to the ledger.
+public protocol CosignatureStore: Sendable {
+    /// Keeps `line` as `witness`'s cosignature of the checkpoint of `size`; a second line from the
+    /// same witness for the same size is ignored.
+    func addCosignature(tenant: String, size: UInt64, witness: String, line: String) async throws
+    /// The newest stored checkpoint cosigned by at least `minWitnesses` witnesses (the latest
+    /// checkpoint when 0), with every cosignature line stored for it.
+    func witnessedCheckpoint(tenant: String, minWitnesses: Int) async throws -> (checkpoint: StoredCheckpoint, cosignatures: [String])?
+}

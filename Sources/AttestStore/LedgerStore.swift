@@ -129,4 +129,4 @@ public protocol LedgerStore: Sendable {
 
 /// Everything the service needs from storage: the ledger, tokens, follower cursors and queries.
 /// `SQLiteLedgerStore` (embedded) and `PostgresLedgerStore` (AttestPostgres) both provide it.
-public typealias AttestStorage = LedgerStore & AdminStore & FollowerCursorStore & EventReader
+public typealias AttestStorage = LedgerStore & AdminStore & FollowerCursorStore & EventReader & CosignatureStore

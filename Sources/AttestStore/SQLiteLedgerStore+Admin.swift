@@ -90,3 +90,43 @@ extension SQLiteLedgerStore: AdminStore, FollowerCursorStore {
         }
     }
 }
+
+extension SQLiteLedgerStore: CosignatureStore {
+    public func addCosignature(tenant: String, size: UInt64, witness: String, line: String) async throws {
+        try await write { db in
+            let (logID, _) = try self.logID(db, tenant)
+            try db.execute(
+                sql: "INSERT INTO cosignatures (log_id, size, witness, line, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [logID, Int64(size), witness, line, Timestamp.now().microseconds]
+            )
+        }
+    }
+
+    public func witnessedCheckpoint(tenant: String, minWitnesses: Int) async throws -> (checkpoint: StoredCheckpoint, cosignatures: [String])? {
+        try await read { db in
+            guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
+            let size: Int64?
+            if minWitnesses <= 0 {
+                size = try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID])
+            } else {
+                size = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT size FROM cosignatures WHERE log_id = ? GROUP BY size HAVING count(DISTINCT witness) >= ?
+                        ORDER BY size DESC LIMIT 1
+                        """,
+                    arguments: [logID, minWitnesses]
+                )
+            }
+            guard let size, let cp = try Self.fetchCheckpoints(db, logID: logID, sizes: UInt64(size)...UInt64(size), limit: 1).first else {
+                return nil
+            }
+            let lines = try String.fetchAll(
+                db,
+                sql: "SELECT line FROM cosignatures WHERE log_id = ? AND size = ? ORDER BY witness",
+                arguments: [logID, size]
+            )
+            return (cp, lines)
+        }
+    }
+}

@@ -89,6 +89,25 @@ enum SQLiteSchema {
                     """
             )
         }
+        m.registerMigration("v3-cosignatures") { db in
+            try db.execute(
+                sql: """
+                    -- Witness cosignatures (C2SP tlog-cosignature lines) of stored checkpoints, one per witness.
+                    CREATE TABLE cosignatures (
+                        log_id INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        witness TEXT NOT NULL,
+                        line TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (log_id, size, witness)
+                    ) WITHOUT ROWID;
+                    CREATE TRIGGER cosignatures_refuse_update BEFORE UPDATE ON cosignatures
+                    BEGIN SELECT RAISE(ABORT, 'attest: cosignatures is append-only: UPDATE refused'); END;
+                    CREATE TRIGGER cosignatures_refuse_delete BEFORE DELETE ON cosignatures
+                    BEGIN SELECT RAISE(ABORT, 'attest: cosignatures is append-only: DELETE refused'); END;
+                    """
+            )
+        }
         return m
     }
 

@@ -42,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "postgres://USER:PASSWORD@HOST:PORT/DB: keep the ledger in PostgreSQL (docs/POSTGRES.md).")
     var database: String?
+    @Option(name: .long, help: "URL=VKEY of a C2SP tlog-witness to submit every new checkpoint to. Repeatable.")
+    var witness: [String] = []
 
     /// Settings, lowest first: defaults, DATA_DIR/attest.yaml (written by `attest db init`), --config,
     /// ATTEST_* variables, flags.
@@ -73,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             if signEntries { c.signEntries = true }
             if let v = logLevel { c.logLevel = v }
             if let v = database { c.database = v }
+            if !witness.isEmpty { c.witnesses = witness }
             try c.validate()
         } catch let e as ConfigError {
             throw CLIError.usage("configuration:\n  " + e.problems.joined(separator: "\n  "))

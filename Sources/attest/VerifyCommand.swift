@@ -47,6 +47,12 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With --server: also download every entry and verify it (a full bundle check).")
     var full = false
 
+    @Option(name: .long, help: "With --server: a witness's cosignature verifier key (type 0x04). Repeatable.")
+    var witness: [String] = []
+
+    @Option(name: .long, help: "With --server: accept only a checkpoint cosigned by at least this many of the --witness keys.")
+    var minWitnesses = 0
+
     @Option(name: .long, help: "Pinned verifier key (name+hex8+base64). Repeat for several logs.")
     var key: [String] = []
 
@@ -58,9 +64,11 @@ struct VerifyCommand: AsyncParsableCommand {
             throw ValidationError("give one of a BUNDLE, --data-dir DIR or --server URL")
         }
         if tenant != nil && dataDir == nil && server == nil { throw ValidationError("--tenant goes with --data-dir or --server") }
-        if server == nil && (state != nil || trustFirstUse || full || token != nil) {
-            throw ValidationError("--state, --token, --trust-first-use and --full go with --server")
+        if server == nil && (state != nil || trustFirstUse || full || token != nil || !witness.isEmpty || minWitnesses > 0) {
+            throw ValidationError("--state, --token, --trust-first-use, --full, --witness and --min-witnesses go with --server")
         }
+        if minWitnesses > witness.count { throw ValidationError("--min-witnesses \(minWitnesses) needs at least that many --witness keys") }
+        if minWitnesses < 0 { throw ValidationError("--min-witnesses must not be negative") }
         if server != nil && state == nil { throw ValidationError("--server needs --state FILE (where the last accepted checkpoint is kept)") }
         if server != nil && key.count > 1 { throw ValidationError("--server checks one log: give at most one --key") }
     }
@@ -163,7 +171,29 @@ struct VerifyCommand: AsyncParsableCommand {
         } else {
             throw CLIError.usage("no key to check against: give --key VKEY (from a trusted place), or --trust-first-use")
         }
-        let note = String(decoding: try await live.get("v1/checkpoint"), as: UTF8.self)
+        var witnessKeys: [Ed25519CosignatureVerifier] = []
+        for w in witness {
+            do { witnessKeys.append(try Ed25519CosignatureVerifier(verifierKey: w)) } catch {
+                throw CLIError.usage("--witness \(w): \(error.reason)")
+            }
+        }
+        let note: String
+        if minWitnesses > 0 {
+            // The newest checkpoint the server holds enough cosignatures for.
+            do {
+                note = String(decoding: try await live.get("v1/checkpoint", ["witnessed": String(minWitnesses)]), as: UTF8.self)
+            } catch let e as CLIError where e.message.contains("HTTP 404") {
+                print("FAIL \(key.name): not_witnessed: the server has no checkpoint cosigned by \(minWitnesses) witness(es)")
+                throw ExitCode(1)
+            }
+            let good = Set(((try? SignedNote(parsing: note).verify(with: witnessKeys)) ?? []).map(\.name))
+            guard good.count >= minWitnesses else {
+                print("FAIL \(key.name): not_witnessed: \(good.count) valid cosignature(s) by the given witnesses, \(minWitnesses) required")
+                throw ExitCode(1)
+            }
+        } else {
+            note = String(decoding: try await live.get("v1/checkpoint"), as: UTF8.self)
+        }
         let outcome: LogMonitor.Outcome
         do {
             outcome = try await LogMonitor.check(note: note, key: key, state: saved, now: .now()) { old, new in
@@ -193,6 +223,7 @@ struct VerifyCommand: AsyncParsableCommand {
         case (let old?, true): history = "consistent with the \(old) entries seen before"
         case (let old?, false): history = old == size ? "unchanged since last run" : "the log was empty before"
         }
-        print("OK \(key.name): \(size) entries, root \(outcome.accepted.root.hex); \(history)\(full ? "; every entry verified" : "")")
+        let witnessed = minWitnesses > 0 ? "; cosigned by \(minWitnesses)+ witness(es)" : ""
+        print("OK \(key.name): \(size) entries, root \(outcome.accepted.root.hex); \(history)\(full ? "; every entry verified" : "")\(witnessed)")
     }
 }

@@ -27,7 +27,9 @@ struct PostgresStoreTests {
         let t = try await BackendStore.make(.postgres)
         try await t.fill(20)
         let runtime = t.postgres!.runtime
-        let tables = ["entries": "seq", "event_ids": "seq", "checkpoints": "note", "nodes": "hash", "logs": "tenant", "meta": "value"]
+        let tables = [
+            "entries": "seq", "event_ids": "seq", "checkpoints": "note", "nodes": "hash", "logs": "tenant", "meta": "value", "cosignatures": "line",
+        ]
         for (table, column) in tables.sorted(by: { $0.key < $1.key }) {
             for fixed in ["UPDATE attest.\(table) SET \(column) = \(column)", "DELETE FROM attest.\(table)", "TRUNCATE attest.\(table)"] {
                 let m = await Self.message {
@@ -116,7 +118,9 @@ struct PostgresStoreTests {
     @Test("db init is idempotent and versioned; a store refuses a database without the schema")
     func migrations() async throws {
         let (admin, runtime) = try await PostgresTestServer.newDatabase()
-        #expect(try await PostgresTestServer.count(admin, "SELECT count(*) FROM attest.schema_migrations") == 1)
+        #expect(
+            try await PostgresTestServer.count(admin, "SELECT count(*) FROM attest.schema_migrations") == Int64(PostgresLedgerStore.schemaVersion)
+        )
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let again = try await PostgresTestServer.initialize(admin)
