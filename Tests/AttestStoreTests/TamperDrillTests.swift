@@ -162,4 +162,38 @@ struct TamperDrillTests {
         #expect(r.failure?.seq == 5, "\(r)")
         #expect(r.failure?.code == .badEntrySignature)
     }
+
+    @Test("two tenants' logs swapped are caught: by the key's name, or by the origin inside every entry")
+    func tenantsSwapped() async throws {
+        let t = try TestStore()
+        try await t.fill(12, tenant: "alpha")
+        try await t.fill(9, tenant: "beta")
+        let alphaClean = try await t.verify("alpha")
+        let betaClean = try await t.verify("beta")
+        #expect(alphaClean.ok && betaClean.ok)
+        try t.dropTriggers()
+        // Swap which log each tenant name points to: alpha's name now opens beta's log.
+        try t.raw { db in
+            try db.execute(
+                sql: "UPDATE logs SET tenant = CASE tenant WHEN 'alpha' THEN 'swap' WHEN 'beta' THEN 'alpha' ELSE tenant END"
+            )
+            try db.execute(sql: "UPDATE logs SET tenant = 'beta' WHERE tenant = 'swap'")
+        }
+        let byName = try await t.verify("alpha")
+        #expect(byName.failure?.code == .keyMismatch, "\(byName)")
+        // Swap the origins too, so the log rows look right: every entry still names its own log.
+        try t.raw { db in
+            try db.execute(
+                sql: """
+                    UPDATE logs SET origin = CASE origin WHEN 'attest.test/alpha' THEN 'swap' WHEN 'attest.test/beta' THEN 'attest.test/alpha'
+                    ELSE origin END
+                    """
+            )
+            try db.execute(sql: "UPDATE logs SET origin = 'attest.test/beta' WHERE origin = 'swap'")
+        }
+        let byEntry = try await t.verify("alpha")
+        // The first thing checked, the size-0 checkpoint, names the other log.
+        #expect(byEntry.failure?.code == .badCheckpoint, "\(byEntry)")
+        #expect(byEntry.failure?.reason.contains("attest.test/beta") == true, "\(byEntry)")
+    }
 }
