@@ -41,6 +41,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CPKCS11",
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
+        .target(
+            name: "AttestHSM",
+            dependencies: ["AttestCore", "CPKCS11"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "AttestPostgres",
             dependencies: [
                 "AttestCore", "AttestStore",
@@ -66,7 +75,7 @@ let package = Package(
         .target(
             name: "AttestServer",
             dependencies: [
-                "AttestCore", "AttestStore", "AttestIngest", "AttestPostgres",
+                "AttestCore", "AttestStore", "AttestIngest", "AttestPostgres", "AttestHSM",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -84,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "attest",
             dependencies: [
-                "AttestCore", "AttestStore", "AttestServer", "AttestPostgres",
+                "AttestCore", "AttestStore", "AttestServer", "AttestPostgres", "AttestHSM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "AttestStoreTests",
             dependencies: [
-                "AttestStore", "AttestCore", "AttestTesting", "AttestPostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                "AttestStore", "AttestCore", "AttestTesting", "AttestPostgres", "AttestHSM", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,4 +1,5 @@
 import AttestCore
+import AttestHSM
 import AttestIngest
 import AttestPostgres
 import AttestStore
@@ -17,6 +18,8 @@ import ServiceLifecycle
 public struct ServerComponents: Sendable {
     public let config: ServerConfig
     public let store: any AttestStorage
+    /// What signs the checkpoints: the data directory's key, or the HSM's.
+    public let signers: any LogSigners
     /// The PostgreSQL connection pool's service, when the ledger is on PostgreSQL.
     let databaseService: PostgresPoolService?
     public let sequencer: Sequencer
@@ -42,16 +45,39 @@ public struct ServerComponents: Sendable {
         self.tls = try Self.loadTLS(config)
         let dir = DataDirectory(path: config.dataDir)
         let storeOptions = SQLiteLedgerStore.Options(signEntries: config.signEntries, originPrefix: config.originPrefix)
+        // With an HSM, the one signing key is in the token; else it is DATA_DIR/signing-key.
+        let hsmSigners: PKCS11LogSigners?
+        if let hsm = try config.hsmConfig() {
+            do { hsmSigners = PKCS11LogSigners(key: try PKCS11Key.open(hsm)) } catch { throw ConfigError(["hsm: \(error.reason)"]) }
+        } else {
+            hsmSigners = nil
+        }
         let store: any AttestStorage
+        let signers: any LogSigners
         if let database = config.database {
-            let pg = try await Self.openPostgres(url: try PostgresURL(database), dir: dir, config: config, options: storeOptions, logger: logger)
+            let pg = try await Self.openPostgres(
+                url: try PostgresURL(database),
+                dir: dir,
+                config: config,
+                options: storeOptions,
+                logger: logger,
+                signers: hsmSigners
+            )
             store = pg.store
             databaseService = pg.service
-        } else {
-            store = try dir.open(create: true, options: storeOptions).0
+            signers = try hsmSigners ?? Ed25519LogSigners(key: dir.loadOrCreateKey(create: false))
+        } else if let hsmSigners {
+            try dir.createIfMissing()
+            store = try SQLiteLedgerStore(path: dir.databasePath, signers: hsmSigners, options: storeOptions)
             databaseService = nil
+            signers = hsmSigners
+        } else {
+            let (sqlite, key) = try dir.open(create: true, options: storeOptions)
+            store = sqlite
+            databaseService = nil
+            signers = Ed25519LogSigners(key: key)
         }
-        let signingKey = try dir.loadOrCreateKey(create: false)
+        self.signers = signers
         self.store = store
         let secret = try dir.loadOrCreateHMACSecret()
         var policy = RedactionPolicy.default
@@ -89,7 +115,7 @@ public struct ServerComponents: Sendable {
             config.verifyIntervalSeconds > 0
             ? VerifierService(
                 store: store,
-                keys: Ed25519LogSigners(key: signingKey),
+                keys: signers,
                 sequencer: sequencer,
                 interval: .seconds(config.verifyIntervalSeconds),
                 fullInterval: .seconds(config.verifyFullIntervalSeconds),
@@ -132,8 +158,20 @@ public struct ServerComponents: Sendable {
         config: ServerConfig,
         options: SQLiteLedgerStore.Options,
         logger: Logger,
-        allowNewKey: Bool = true
+        allowNewKey: Bool = true,
+        signers hsm: (any LogSigners)? = nil
     ) async throws -> (store: PostgresLedgerStore, service: PostgresPoolService) {
+        if let hsm {
+            try dir.createIfMissing()
+            let store = try PostgresLedgerStore(url: url, signers: hsm, options: options, logger: logger, maxConnections: config.databaseConnections)
+            let service = PostgresPoolService(store: store)
+            service.start()
+            do { try await store.open() } catch {
+                service.stop()
+                throw error
+            }
+            return (store, service)
+        }
         if !allowNewKey && !FileManager.default.fileExists(atPath: dir.signingKeyPath) {
             throw StoreError(.notFound, "no signing key at \(dir.signingKeyPath)")
         }

@@ -1,4 +1,5 @@
 import AttestCore
+import AttestHSM
 import AttestIngest
 import AttestPostgres
 import AttestStore
@@ -49,6 +50,17 @@ public struct ServerConfig: Sendable, Hashable {
     /// `witnesses` / `ATTEST_WITNESSES` (comma-separated) / `--witness` (repeatable): `URL=VKEY` of
     /// C2SP tlog-witnesses that each new checkpoint is submitted to (VKEY: type 0x04).
     public var witnesses: [String] = []
+    /// `hsm.module` / `ATTEST_HSM_MODULE`: a PKCS#11 module; when set, checkpoints are signed by an
+    /// Ed25519 key inside the token (see `attest keys hsm-init`) instead of DATA_DIR/signing-key.
+    public var hsmModule: String?
+    /// `hsm.token_label` / `ATTEST_HSM_TOKEN_LABEL`.
+    public var hsmTokenLabel: String?
+    /// `hsm.key_label` / `ATTEST_HSM_KEY_LABEL` (default `attest-signing-key`).
+    public var hsmKeyLabel = "attest-signing-key"
+    /// `hsm.pin_file` / `ATTEST_HSM_PIN_FILE`: a file holding the user PIN; else `ATTEST_HSM_PIN`.
+    public var hsmPinFile: String?
+    /// The PIN from `ATTEST_HSM_PIN` (never from YAML or flags, so it is not in files or `ps`).
+    public var hsmPin: String?
 
     /// The witnesses, parsed (validate() names every bad one).
     public var parsedWitnesses: [(url: URL, verifier: Ed25519CosignatureVerifier)] {
@@ -71,6 +83,7 @@ public struct ServerConfig: Sendable, Hashable {
         "limits.batch_events", "signing", "signing.per_entry", "origin_prefix", "redaction", "redaction.pointers",
         "redaction.secret_shapes", "log_level", "database", "database_connections",
         "verification", "verification.interval_seconds", "verification.full_interval_seconds", "witnesses",
+        "hsm", "hsm.module", "hsm.token_label", "hsm.key_label", "hsm.pin_file",
     ]
 
     /// Applies a YAML document; unknown keys and wrong types are errors naming every one.
@@ -131,6 +144,10 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = int("database_connections") { databaseConnections = v }
         if let v = int("verification.interval_seconds") { verifyIntervalSeconds = v }
         if let v = int("verification.full_interval_seconds") { verifyFullIntervalSeconds = v }
+        if let v = string("hsm.module") { hsmModule = v }
+        if let v = string("hsm.token_label") { hsmTokenLabel = v }
+        if let v = string("hsm.key_label") { hsmKeyLabel = v }
+        if let v = string("hsm.pin_file") { hsmPinFile = v }
         if let v = flat["witnesses"] {
             if let list = v as? [String] { witnesses = list } else { problems.append("\(source): witnesses must be a list of URL=VKEY strings") }
         }
@@ -175,6 +192,11 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = int("ATTEST_DATABASE_CONNECTIONS") { databaseConnections = v }
         if let v = int("ATTEST_VERIFY_INTERVAL_SECONDS") { verifyIntervalSeconds = v }
         if let v = int("ATTEST_VERIFY_FULL_INTERVAL_SECONDS") { verifyFullIntervalSeconds = v }
+        if let v = env["ATTEST_HSM_MODULE"] { hsmModule = v }
+        if let v = env["ATTEST_HSM_TOKEN_LABEL"] { hsmTokenLabel = v }
+        if let v = env["ATTEST_HSM_KEY_LABEL"] { hsmKeyLabel = v }
+        if let v = env["ATTEST_HSM_PIN_FILE"] { hsmPinFile = v }
+        if let v = env["ATTEST_HSM_PIN"] { hsmPin = v }
         if let v = env["ATTEST_WITNESSES"] {
             witnesses = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -204,10 +226,28 @@ public struct ServerConfig: Sendable, Hashable {
         if !(1...1000).contains(databaseConnections) { problems.append("database_connections must be 1-1000") }
         if !(0...86_400).contains(verifyIntervalSeconds) { problems.append("verification.interval_seconds must be 0-86400 (0 turns it off)") }
         if !(1...604_800).contains(verifyFullIntervalSeconds) { problems.append("verification.full_interval_seconds must be 1-604800") }
+        if hsmModule != nil {
+            if hsmTokenLabel == nil { problems.append("hsm.module needs hsm.token_label") }
+            if hsmPin == nil && hsmPinFile == nil { problems.append("hsm.module needs the PIN: ATTEST_HSM_PIN or hsm.pin_file") }
+        }
         for w in witnesses where Self.parseWitness(w) == nil {
             problems.append("witness \"\(w)\" must be URL=VKEY: an http(s) URL and a cosignature/v1 verifier key (type 0x04)")
         }
         if !problems.isEmpty { throw ConfigError(problems) }
+    }
+}
+
+extension ServerConfig {
+    /// The HSM settings, with the PIN read, or nil when no module is configured.
+    public func hsmConfig() throws(ConfigError) -> PKCS11Key.Config? {
+        guard let module = hsmModule, let token = hsmTokenLabel else { return nil }
+        var pin = hsmPin
+        if pin == nil, let file = hsmPinFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ConfigError(["hsm.pin_file \(file): cannot read it"]) }
+            pin = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let pin else { throw ConfigError(["hsm: no PIN (ATTEST_HSM_PIN or hsm.pin_file)"]) }
+        return PKCS11Key.Config(module: module, tokenLabel: token, pin: pin, keyLabel: hsmKeyLabel)
     }
 }
 

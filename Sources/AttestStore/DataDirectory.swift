@@ -48,6 +48,16 @@ public struct DataDirectory: Sendable {
     /// Whether the directory already holds a ledger.
     public var exists: Bool { FileManager.default.fileExists(atPath: databasePath) }
 
+    /// Creates the directory (mode 0700) if it does not exist.
+    public func createIfMissing() throws {
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError(.unavailable, "cannot create data directory \(path): \(error.localizedDescription)")
+        }
+    }
+
     /// Opens the store, creating the directory, key and database when `create` is true.
     public func open(create: Bool, options: SQLiteLedgerStore.Options = .init()) throws -> (SQLiteLedgerStore, Ed25519NoteSigner) {
         if !exists {

@@ -15,7 +15,7 @@ struct Attest: AsyncParsableCommand {
         version: AttestVersion.current,
         subcommands: [
             KeygenCommand.self, AppendCommand.self, VerifyCommand.self, ExportCommand.self,
-            CheckpointCommand.self, PubkeyCommand.self, ServeCommand.self, DbCommand.self, WitnessCommand.self,
+            CheckpointCommand.self, PubkeyCommand.self, ServeCommand.self, DbCommand.self, WitnessCommand.self, KeysCommand.self,
         ]
     )
 
