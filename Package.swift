@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "AttestServerTests",
             dependencies: [
-                "AttestServer", "AttestIngest", "AttestCore", "AttestStore", "AttestTesting",
+                "AttestServer", "AttestIngest", "AttestCore", "AttestStore", "AttestTesting", "AttestPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

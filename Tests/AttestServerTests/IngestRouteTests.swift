@@ -13,9 +13,9 @@ import Testing
 struct IngestRouteTests {
     static let event = #"{"id":"e-1","action":"tool.execute","actor":{"id":"alice"},"on_behalf_of":{"id":"bob"}}"#
 
-    @Test("one object, an array and NDJSON are appended with receipts and a checkpoint")
-    func framings() async throws {
-        let s = try await TestServer()
+    @Test("one object, an array and NDJSON are appended with receipts and a checkpoint", arguments: ServerBackend.enabled)
+    func framings(_ backend: ServerBackend) async throws {
+        let s = try await TestServer(backend: backend)
         try await s.test { c in
             let one = try await c.call(.post, "/v1/events", token: s.admin, json: Self.event)
             #expect(one.status == .created)
@@ -158,9 +158,9 @@ struct IngestRouteTests {
         }
     }
 
-    @Test("concurrent requests are group-committed into one chain with no gaps")
-    func concurrent() async throws {
-        let s = try await TestServer()
+    @Test("concurrent requests are group-committed into one chain with no gaps", arguments: ServerBackend.enabled)
+    func concurrent(_ backend: ServerBackend) async throws {
+        let s = try await TestServer(backend: backend)
         try await s.test { c in
             let receipts = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for i in 0..<40 {

@@ -33,9 +33,9 @@ struct ReadRouteTests {
         try r.json()["items"]?.arrayValue?.compactMap { $0["event"]?["id"]?.stringValue } ?? []
     }
 
-    @Test("every filter narrows the result; the page carries seq, hash, received_at and event")
-    func filters() async throws {
-        let s = try await TestServer()
+    @Test("every filter narrows the result; the page carries seq, hash, received_at and event", arguments: ServerBackend.enabled)
+    func filters(_ backend: ServerBackend) async throws {
+        let s = try await TestServer(backend: backend)
         try await s.test { c in
             try await Self.seed(c, s.admin)
             let all = try await c.call(.get, "/v1/events?limit=1000", token: s.admin)
@@ -58,9 +58,9 @@ struct ReadRouteTests {
         }
     }
 
-    @Test("keyset pages are complete and stable while new events arrive")
-    func paging() async throws {
-        let s = try await TestServer()
+    @Test("keyset pages are complete and stable while new events arrive", arguments: ServerBackend.enabled)
+    func paging(_ backend: ServerBackend) async throws {
+        let s = try await TestServer(backend: backend)
         try await s.test { c in
             try await Self.seed(c, s.admin)
             var seen: [String] = []
@@ -130,9 +130,9 @@ struct ReadRouteTests {
         }
     }
 
-    @Test("an event's detail carries an inclusion proof that verifies against the signed checkpoint")
-    func detail() async throws {
-        let s = try await TestServer()
+    @Test("an event's detail carries an inclusion proof that verifies against the signed checkpoint", arguments: ServerBackend.enabled)
+    func detail(_ backend: ServerBackend) async throws {
+        let s = try await TestServer(backend: backend)
         try await s.test { c in
             try await Self.seed(c, s.admin)
             let key = try Ed25519NoteVerifier(verifierKey: try await c.call(.get, "/v1/pubkey", token: s.admin).text)
@@ -151,9 +151,9 @@ struct ReadRouteTests {
         }
     }
 
-    @Test("checkpoint, inclusion and consistency proofs verify; bad parameters are 400")
-    func proofs() async throws {
-        let s = try await TestServer()
+    @Test("checkpoint, inclusion and consistency proofs verify; bad parameters are 400", arguments: ServerBackend.enabled)
+    func proofs(_ backend: ServerBackend) async throws {
+        let s = try await TestServer(backend: backend)
         try await s.test { c in
             try await Self.seed(c, s.admin, count: 20)
             try await Self.seed(c, s.admin, count: 37)  // 17 new (ids q-20…q-36)
@@ -183,9 +183,9 @@ struct ReadRouteTests {
         }
     }
 
-    @Test("export streams a bundle that verifies, whole or from a start")
-    func export() async throws {
-        let s = try await TestServer()
+    @Test("export streams a bundle that verifies, whole or from a start", arguments: ServerBackend.enabled)
+    func export(_ backend: ServerBackend) async throws {
+        let s = try await TestServer(backend: backend)
         try await s.test { c in
             try await Self.seed(c, s.admin)
             let key = try Ed25519NoteVerifier(verifierKey: try await c.call(.get, "/v1/pubkey", token: s.admin).text)
@@ -200,9 +200,9 @@ struct ReadRouteTests {
         }
     }
 
-    @Test("every read of audit data is itself recorded as a data_access event naming the reader")
-    func readsAreAudited() async throws {
-        let s = try await TestServer()
+    @Test("every read of audit data is itself recorded as a data_access event naming the reader", arguments: ServerBackend.enabled)
+    func readsAreAudited(_ backend: ServerBackend) async throws {
+        let s = try await TestServer(backend: backend)
         try await s.test { c in
             try await Self.seed(c, s.admin, count: 3)
             let auditor = try await c.token(admin: s.admin, name: "aud", role: "auditor")

@@ -1,4 +1,5 @@
 import AttestCore
+import AttestPostgres
 import AttestServer
 import AttestTesting
 import Foundation
@@ -6,6 +7,17 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Testing
+
+/// The ledger backends the route tests that touch storage run on: SQLite always, PostgreSQL under
+/// scripts/test (a bare `swift test` without a server runs SQLite only; PostgresStoreTests then
+/// reports the PostgreSQL suite as skipped).
+enum ServerBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+    var testDescription: String { rawValue }
+    static var enabled: [ServerBackend] { PostgresTestServer.enabled ? [.sqlite, .postgres] : [.sqlite] }
+}
 
 /// A service on a temporary data directory, driven in-process through its router.
 struct TestServer {
@@ -19,6 +31,21 @@ struct TestServer {
         configure(&config)
         components = try await ServerComponents(config: config)
         admin = try requireValue(components.firstAdminToken, "first start made no admin token")
+    }
+
+    /// The same on `backend`: with PostgreSQL, a new database initialized as `attest db init` does.
+    init(backend: ServerBackend, _ configure: @escaping (inout ServerConfig) -> Void = { _ in }) async throws {
+        switch backend {
+        case .sqlite:
+            try await self.init(configure)
+        case .postgres:
+            let urls = try await PostgresTestServer.newDatabase()
+            try await self.init { config in
+                config.database = urls.runtime.secretString
+                config.databaseConnections = 8
+                configure(&config)
+            }
+        }
     }
 
     /// Runs `body` with a client against the router, services running.
