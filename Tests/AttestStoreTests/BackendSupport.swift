@@ -74,13 +74,6 @@ struct BackendStore: Sendable {
     /// Appends `count` fixture events in batches of `batch`.
     @discardableResult
     func fill(_ count: Int, batch: Int = 10, tenant: String = "default", from: Int = 0) async throws -> AppendResult? {
-        var last: AppendResult?
-        var i = from
-        for chunk in stride(from: 0, to: count, by: batch) {
-            let n = min(batch, count - chunk)
-            last = try await store.append(tenant: tenant, events: Fixtures.events(n, from: i), receivedAt: .now())
-            i += n
-        }
-        return last
+        try await fillStore(store, count, batch: batch, tenant: tenant, from: from)
     }
 }

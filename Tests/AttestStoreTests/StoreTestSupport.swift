@@ -47,15 +47,21 @@ struct TestStore {
     /// Appends `count` fixture events in batches of `batch`.
     @discardableResult
     func fill(_ count: Int, batch: Int = 10, tenant: String = "default", from: Int = 0) async throws -> AppendResult? {
-        var last: AppendResult?
-        var i = from
-        for chunk in stride(from: 0, to: count, by: batch) {
-            let n = min(batch, count - chunk)
-            last = try await store.append(tenant: tenant, events: Fixtures.events(n, from: i), receivedAt: .now())
-            i += n
-        }
-        return last
+        try await fillStore(store, count, batch: batch, tenant: tenant, from: from)
     }
+}
+
+/// Appends `count` fixture events (`evt-<from>`…) to `store` in batches of `batch`.
+@discardableResult
+func fillStore(_ store: any LedgerStore, _ count: Int, batch: Int, tenant: String, from: Int) async throws -> AppendResult? {
+    var last: AppendResult?
+    var i = from
+    for chunk in stride(from: 0, to: count, by: batch) {
+        let n = min(batch, count - chunk)
+        last = try await store.append(tenant: tenant, events: Fixtures.events(n, from: i), receivedAt: .now())
+        i += n
+    }
+    return last
 }
 
 /// A signer that always fails, to prove a failed append leaves nothing behind.

@@ -279,3 +279,15 @@ def encode_batch(events: list[dict], fmt: str, gz: bool) -> tuple[bytes, dict[st
         body = gzip.compress(body, compresslevel=1)
         headers["Content-Encoding"] = "gzip"
     return body, headers
+
+
+def poll(fn, timeout: float, what: str):
+    """Calls `fn` every 0.2 s until it returns something truthy (returned), or fails after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")

@@ -5,20 +5,10 @@ logs it at critical, and records a `ledger.verification_failed` event in the log
 from __future__ import annotations
 
 import sqlite3
-import time
 
-from conftest import clean_env, event
+from conftest import clean_env, event, poll
 
 
-def poll(fn, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 def test_an_edit_is_caught_while_serving(servers, tmp_path):

@@ -13,22 +13,13 @@ import time
 
 import requests
 
-from conftest import clean_env, event, free_port
+from conftest import clean_env, event, free_port, poll
 
 
 def run(attest_bin, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(attest_bin), *args], env=clean_env(), capture_output=True, text=True, timeout=120)
 
 
-def poll(fn, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 def test_witness_cosigns_and_catches_a_split_view(servers, attest_bin, tmp_path):
