@@ -68,6 +68,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "AttestOTLP",
+            dependencies: ["AttestCore", "AttestOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "AttestIngest",
             dependencies: [
                 "AttestCore", "AttestStore",
@@ -81,7 +86,8 @@ let package = Package(
         .target(
             name: "AttestServer",
             dependencies: [
-                "AttestCore", "AttestStore", "AttestIngest", "AttestPostgres", "AttestHSM",
+                "AttestCore", "AttestStore", "AttestIngest", "AttestPostgres", "AttestHSM", "AttestOTLP", "AttestOTLPProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -148,7 +154,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AttestOTLPProtoTests",
-            dependencies: ["AttestOTLPProto", "AttestTesting", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "AttestOTLPProto", "AttestOTLP", "AttestCore", "AttestTesting", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -109,6 +109,7 @@ struct AttestAPI: Sendable {
 
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(admin: store))
         v1.post("events") { request, context in try await ingest(request, context) }
+        v1.post("logs") { request, context in try await otlpLogs(request, context) }
         v1.get("events") { request, context in try await query(request, context) }
         v1.get("events/:id") { request, context in try await eventDetail(request, context) }
         v1.get("checkpoint") { request, context in try await checkpoint(request, context) }

@@ -274,6 +274,33 @@ enum OpenAPIDocument {
                   description: The OpenAPI document.
                   content:
                     application/yaml: {schema: {type: string}}
+          /v1/logs:
+            post:
+              summary: OTLP/HTTP logs (ExportLogsServiceRequest, binary protobuf or OTLP/JSON; gzip allowed). Each record becomes a telemetry event.
+              parameters: [{$ref: '#/components/parameters/tenant'}]
+              requestBody:
+                required: true
+                content:
+                  application/x-protobuf: {schema: {type: string, format: binary}}
+                  application/json: {schema: {type: object}}
+              responses:
+                '200':
+                  description: ExportLogsServiceResponse in the request's encoding; partial_success counts records that are not valid events.
+                  content:
+                    application/json: {schema: {type: object}}
+                    application/x-protobuf: {schema: {type: string, format: binary}}
+                '400':
+                  description: Not an ExportLogsServiceRequest (a google.rpc.Status body in the request's encoding), or a bad parameter.
+                  content:
+                    application/json: {schema: {type: object}}
+                    application/problem+json: {schema: {type: object}}
+                    application/x-protobuf: {schema: {type: string, format: binary}}
+                '401': {$ref: '#/components/responses/Unauthorized'}
+                '403': {$ref: '#/components/responses/Problem'}
+                '404': {$ref: '#/components/responses/Problem'}
+                '413': {$ref: '#/components/responses/Problem'}
+                '415': {$ref: '#/components/responses/Problem'}
+                '503': {$ref: '#/components/responses/Unavailable'}
           /v1/events:
             post:
               summary: Append events (one object, an array, or NDJSON); all or nothing.
