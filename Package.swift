@@ -69,7 +69,7 @@ let package = Package(
         ),
         .target(
             name: "AttestOTLP",
-            dependencies: ["AttestCore", "AttestOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["AttestCore", "AttestStore", "AttestOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -147,15 +147,17 @@ let package = Package(
         .testTarget(
             name: "AttestServerTests",
             dependencies: [
-                "AttestServer", "AttestIngest", "AttestCore", "AttestStore", "AttestTesting", "AttestPostgres",
+                "AttestServer", "AttestIngest", "AttestCore", "AttestStore", "AttestTesting", "AttestPostgres", "AttestOTLP", "AttestOTLPProto",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AttestOTLPProtoTests",
             dependencies: [
-                "AttestOTLPProto", "AttestOTLP", "AttestCore", "AttestTesting", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "AttestOTLPProto", "AttestOTLP", "AttestCore", "AttestStore", "AttestTesting",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings

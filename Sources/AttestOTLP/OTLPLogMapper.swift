@@ -6,38 +6,37 @@ import SwiftProtobuf
 public typealias OTLPLogsRequest = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest
 public typealias OTLPLogsResponse = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceResponse
 
-/// OTLP log records as audit events: the generic mapping, which keeps everything.
+/// OTLP log records as audit events.
 ///
-/// Each record becomes one `telemetry` event whose `action` is the record's event name (the
-/// `event_name` field, else the `event.name` or `event_name` attribute, as agents such as Claude
-/// Code and Codex send it), else `telemetry.log`. The actor comes from `user.id`/`user.email`/
-/// `user.account_uuid` (a human), else `service.name` (a service). Every record attribute, the
-/// resource attributes, the scope, the body, severity and trace context are kept under
-/// `attributes.otlp`: nothing is dropped. (Agent-specific mappings to tool_call, model_call,
-/// policy_decision and so on are the next step of the OTLP issue.)
+/// Records whose event name (the `event_name` field, else the `event.name` or `event_name`
+/// attribute, else a string body) matches a rule of ``OTLPMappingRules`` (Claude Code, Codex,
+/// Droid) become typed events: tool calls, model calls, approvals, policy decisions and so on.
+/// Any other record becomes a `telemetry` event whose `action` is its event name (or
+/// `telemetry.log`). In both cases every attribute, the resource, the scope, the body, severity
+/// and trace context are kept under `attributes.otlp`: nothing is dropped.
 public enum OTLPLogMapper {
-    /// One mapped record and where it came from (for problem pointers and partial_success).
-    public struct Mapped: Sendable {
-        public let pointer: String
-        public let event: JSONValue
-    }
-
-    public static func map(_ request: OTLPLogsRequest) -> [Mapped] {
-        var out: [Mapped] = []
+    public static func map(_ request: OTLPLogsRequest, risk: CommandRiskClassifier? = .default) -> [OTLPMapped] {
+        let builder = OTLPEventBuilder(risk: risk)
+        var out: [OTLPMapped] = []
         for (ri, rl) in request.resourceLogs.enumerated() {
             let resource = attributes(rl.resource.attributes)
             for (si, sl) in rl.scopeLogs.enumerated() {
-                var scope: [String: JSONValue] = [:]
-                if !sl.scope.name.isEmpty { scope["name"] = .string(sl.scope.name) }
-                if !sl.scope.version.isEmpty { scope["version"] = .string(sl.scope.version) }
-                if !sl.scope.attributes.isEmpty { scope["attributes"] = .object(attributes(sl.scope.attributes)) }
+                let scope = scopeObject(sl.scope)
                 for (li, record) in sl.logRecords.enumerated() {
                     let pointer = "/resourceLogs/\(ri)/scopeLogs/\(si)/logRecords/\(li)"
-                    out.append(Mapped(pointer: pointer, event: event(record, resource: resource, scope: scope)))
+                    out.append(builder.build(item(record, resource: resource, scope: scope, scopeName: sl.scope.name), pointer: pointer))
                 }
             }
         }
         return out
+    }
+
+    static func scopeObject(_ s: Opentelemetry_Proto_Common_V1_InstrumentationScope) -> [String: JSONValue] {
+        var scope: [String: JSONValue] = [:]
+        if !s.name.isEmpty { scope["name"] = .string(s.name) }
+        if !s.version.isEmpty { scope["version"] = .string(s.version) }
+        if !s.attributes.isEmpty { scope["attributes"] = .object(attributes(s.attributes)) }
+        return scope
     }
 
     static func string(_ v: JSONValue?) -> String? {
@@ -45,38 +44,41 @@ public enum OTLPLogMapper {
         return nil
     }
 
-    static func event(_ r: Opentelemetry_Proto_Logs_V1_LogRecord, resource: [String: JSONValue], scope: [String: JSONValue]) -> JSONValue {
+    static func item(
+        _ r: Opentelemetry_Proto_Logs_V1_LogRecord,
+        resource: [String: JSONValue],
+        scope: [String: JSONValue],
+        scopeName: String
+    ) -> OTLPItem {
         let attrs = attributes(r.attributes)
         func lookup(_ key: String) -> String? { string(attrs[key]) ?? string(resource[key]) }
-        let name = [r.eventName, lookup("event.name") ?? "", lookup("event_name") ?? ""].first { !$0.isEmpty }
-        var event: [String: JSONValue] = [
-            "action": .string(name.map(actionName) ?? "telemetry.log"),
-            "category": "telemetry",
-        ]
-        let nanos = r.timeUnixNano != 0 ? r.timeUnixNano : r.observedTimeUnixNano
-        if nanos != 0 { event["time"] = .string(Timestamp(microseconds: Int64(nanos / 1000)).rfc3339) }
-        if let user = lookup("user.id") ?? lookup("user.email") ?? lookup("user.account_uuid") {
-            event["actor"] = .object(["type": "human", "id": .string(user)])
-        } else {
-            event["actor"] = .object(["type": "service", "id": .string(lookup("service.name") ?? "otlp")])
-        }
-        var session: [String: JSONValue] = [:]
-        if let id = lookup("session.id") { session["id"] = .string(id) }
-        if !r.traceID.isEmpty { session["trace_id"] = .string(hex(r.traceID)) }
-        if !r.spanID.isEmpty { session["span_id"] = .string(hex(r.spanID)) }
-        if !session.isEmpty { event["session"] = .object(session) }
+        var names = [r.eventName, lookup("event.name") ?? "", lookup("event_name") ?? ""].filter { !$0.isEmpty }
+        let body: JSONValue? = r.hasBody ? value(r.body) : nil
+        let name = names.first
+        // Some agents put the full event name in the body (`claude_code.tool_result`).
+        if case .string(let b)? = body, b.utf8.count <= 128, b.contains("."), !b.contains(" ") { names.append(b) }
         var otlp: [String: JSONValue] = ["attributes": .object(attrs), "resource": .object(resource)]
         if !scope.isEmpty { otlp["scope"] = .object(scope) }
-        if r.hasBody { otlp["body"] = value(r.body) }
+        if let body { otlp["body"] = body }
         if r.severityNumber.rawValue != 0 { otlp["severity_number"] = .int(Int64(r.severityNumber.rawValue)) }
         if !r.severityText.isEmpty { otlp["severity_text"] = .string(r.severityText) }
         if r.flags != 0 { otlp["flags"] = .int(Int64(r.flags)) }
-        event["attributes"] = .object(["otlp": .object(otlp)])
-        var source: [String: JSONValue] = ["ingest": "otlp"]
-        if let service = lookup("service.name") { source["system"] = .string(service) }
-        if let version = lookup("service.version") { source["version"] = .string(version) }
-        event["source"] = .object(source)
-        return .object(event)
+        if !r.eventName.isEmpty { otlp["event_name"] = .string(r.eventName) }
+        if r.observedTimeUnixNano != 0 { otlp["observed_time_unix_nano"] = .string(String(r.observedTimeUnixNano)) }
+        if r.droppedAttributesCount != 0 { otlp["dropped_attributes_count"] = .int(Int64(r.droppedAttributesCount)) }
+        return OTLPItem(
+            names: names,
+            operation: nil,
+            attributes: attrs,
+            resource: resource,
+            scopeName: scopeName,
+            timeNanos: r.timeUnixNano != 0 ? r.timeUnixNano : r.observedTimeUnixNano,
+            traceID: r.traceID,
+            spanID: r.spanID,
+            fallbackAction: name.map(actionName) ?? "telemetry.log",
+            spanStatus: nil,
+            otlp: otlp
+        )
     }
 
     /// An event name as a dotted action: lower case; characters outside letters, digits, `_`,
@@ -102,7 +104,8 @@ public enum OTLPLogMapper {
         switch v.value {
         case .stringValue(let s): return .string(s)
         case .boolValue(let b): return .bool(b)
-        case .intValue(let i): return .int(i)
+        // Beyond ±(2^53−1) an integer is not I-JSON: keep its exact digits as text.
+        case .intValue(let i): return (-JSONValue.maxSafeInteger...JSONValue.maxSafeInteger).contains(i) ? .int(i) : .string(String(i))
         case .doubleValue(let d): return d.isFinite ? .double(d) : .string(String(d))
         case .arrayValue(let a): return .array(a.values.map(value))
         case .kvlistValue(let l): return .object(attributes(l.values))
@@ -134,6 +137,64 @@ public enum OTLPJSON {
         case .array(let a): return .array(a.map(normalizeIDs))
         default: return v
         }
+    }
+
+    /// The same rewrite on JSON text, token by token, leaving everything else byte for byte: OTLP/JSON
+    /// may carry 64-bit integers as numbers beyond what a JSON tree of doubles keeps exactly, so the
+    /// request is handed to SwiftProtobuf as text. Hand-written (a small JSON scanner): no library
+    /// rewrites string values by key without building a tree. Malformed JSON is left as it is, for
+    /// the decoder to refuse.
+    public static func normalizeIDs(json bytes: [UInt8]) -> [UInt8] {
+        let keys: Set<[UInt8]> = Set(idKeys.map { Array($0.utf8) })
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64)
+        var i = 0
+        var lastString: [UInt8]? = nil  // the previous string token, if it was a key candidate
+        var afterColon = false
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x22 {  // a string token: find its end, honoring escapes
+                var j = i + 1
+                var escaped = false
+                while j < bytes.count {
+                    if escaped {
+                        escaped = false
+                    } else if bytes[j] == 0x5C {
+                        escaped = true
+                    } else if bytes[j] == 0x22 {
+                        break
+                    }
+                    j += 1
+                }
+                guard j < bytes.count else {
+                    out += bytes[i...]
+                    return out
+                }
+                let content = Array(bytes[(i + 1)..<j])
+                if afterColon, let key = lastString, keys.contains(key), let raw = hexBytes(String(decoding: content, as: UTF8.self)) {
+                    out.append(0x22)
+                    out += Array(Data(raw).base64EncodedString().utf8)
+                    out.append(0x22)
+                    lastString = nil
+                } else {
+                    out += bytes[i...j]
+                    lastString = afterColon ? nil : content
+                }
+                afterColon = false
+                i = j + 1
+                continue
+            }
+            out.append(b)
+            if b == 0x3A {
+                afterColon = true
+            } else if !isSpace(b) {
+                afterColon = false
+                lastString = nil
+            }
+            i += 1
+        }
+        return out
     }
 
     static func hexBytes(_ s: String) -> [UInt8]? {

@@ -22,6 +22,8 @@ enum PostgresSchema {
     static let logLockClass: Int32 = 0x4174_7475
     /// `(class + 2, log_id)` lets one indexer at a time work on a log.
     static let indexLockClass: Int32 = 0x4174_7476
+    /// Advisory lock class serializing one tenant's usage analytics writes (cumulative series).
+    static let usageLockClass: Int32 = 0x4174_7477
 
     struct Migration {
         let version: Int
@@ -33,7 +35,37 @@ enum PostgresSchema {
     static let migrations: [Migration] = [
         Migration(version: 1, name: "ledger", sql: v1),
         Migration(version: 2, name: "cosignatures", sql: v2),
+        Migration(version: 3, name: "usage", sql: v3),
     ]
+
+    static let v3 = """
+        -- Usage analytics from OTLP metrics: not ledger data, so neither chained nor append-only.
+        CREATE TABLE attest.usage (
+            tenant text NOT NULL,
+            time bigint NOT NULL,
+            day text NOT NULL,
+            user_id text NOT NULL,
+            agent text NOT NULL,
+            model text NOT NULL,
+            measure text NOT NULL,
+            value double precision NOT NULL
+        );
+        CREATE INDEX usage_tenant_time ON attest.usage (tenant, time);
+        -- The last value of each cumulative series, to turn totals into increases.
+        CREATE TABLE attest.usage_series (
+            tenant text NOT NULL,
+            series text NOT NULL,
+            start_nanos bigint NOT NULL,
+            last_value double precision NOT NULL,
+            PRIMARY KEY (tenant, series)
+        );
+        ALTER TABLE attest.usage ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_rows ON attest.usage USING (tenant = current_setting('attest.tenant', true))
+            WITH CHECK (tenant = current_setting('attest.tenant', true));
+        ALTER TABLE attest.usage_series ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_rows ON attest.usage_series USING (tenant = current_setting('attest.tenant', true))
+            WITH CHECK (tenant = current_setting('attest.tenant', true));
+        """
 
     static let v2 = """
         -- Witness cosignatures (C2SP tlog-cosignature lines) of stored checkpoints, one per witness.
@@ -260,6 +292,8 @@ enum PostgresSchema {
         GRANT SELECT, INSERT, DELETE ON attest.tokens TO \(r);
         GRANT SELECT, INSERT, UPDATE ON attest.follower_cursors, attest.index_state TO \(r);
         GRANT SELECT, INSERT ON attest.event_index TO \(r);
+        GRANT SELECT, INSERT ON attest.usage TO \(r);
+        GRANT SELECT, INSERT, UPDATE ON attest.usage_series TO \(r);
         GRANT SELECT ON attest.schema_migrations TO \(r);
         GRANT EXECUTE ON FUNCTION attest.ensure_partitions(bigint, integer), attest.token_by_hash(bytea),
             attest.tenant_log_id() TO \(r);

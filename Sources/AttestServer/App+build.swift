@@ -132,6 +132,7 @@ public struct ServerComponents: Sendable {
             recorder: recorder,
             verifier: verifier,
             registry: registry,
+            risk: try config.riskClassifier(),
             openAPIDocument: Array(OpenAPIDocument.yaml.utf8)
         )
 
@@ -265,6 +266,21 @@ public struct ServerComponents: Sendable {
             server = try .tls(.http1(), tlsConfiguration: tls)
         } else {
             server = .http1()
+        }
+        // The optional OTLP listener is one more service of the main application: same process,
+        // same TLS, only the OTLP/HTTP routes.
+        var services = self.services
+        if let otlpPort = config.otlpPort {
+            let router = Router(context: AttestRequestContext.self)
+            api.registerOTLP(on: router.group("v1").add(middleware: OTLPStatusMiddleware()).add(middleware: BearerAuthMiddleware(admin: store)))
+            services.append(
+                Application(
+                    router: router,
+                    server: server,
+                    configuration: .init(address: .hostname(config.host, port: otlpPort), serverName: "attest"),
+                    logger: logger
+                )
+            )
         }
         return Application(
             router: buildRouter(),

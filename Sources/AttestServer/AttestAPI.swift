@@ -18,6 +18,8 @@ struct AttestAPI: Sendable {
     let recorder: DataAccessRecorder
     let verifier: VerifierService?
     let registry: PrometheusCollectorRegistry
+    /// Command risk rules for OTLP tool calls (nil: none configured).
+    let risk: CommandRiskClassifier?
     let openAPIDocument: [UInt8]
 
     // MARK: Helpers
@@ -109,7 +111,8 @@ struct AttestAPI: Sendable {
 
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(admin: store))
         v1.post("events") { request, context in try await ingest(request, context) }
-        v1.post("logs") { request, context in try await otlpLogs(request, context) }
+        registerOTLP(on: router.group("v1").add(middleware: OTLPStatusMiddleware()).add(middleware: BearerAuthMiddleware(admin: store)))
+        v1.get("analytics/usage") { request, context in try await usage(request, context) }
         v1.get("events") { request, context in try await query(request, context) }
         v1.get("events/:id") { request, context in try await eventDetail(request, context) }
         v1.get("checkpoint") { request, context in try await checkpoint(request, context) }

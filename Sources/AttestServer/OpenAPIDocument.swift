@@ -47,6 +47,13 @@ enum OpenAPIDocument {
               content:
                 application/problem+json:
                   schema: {$ref: '#/components/schemas/Problem'}
+            OTLPStatus:
+              description: A google.rpc.Status (code, message) in the request's encoding, as OTLP/HTTP requires for every error.
+              headers:
+                Retry-After: {schema: {type: string}}
+              content:
+                application/json: {schema: {type: object, properties: {code: {type: integer}, message: {type: string}}}}
+                application/x-protobuf: {schema: {type: string, format: binary}}
           schemas:
             Problem:
               type: object
@@ -276,7 +283,7 @@ enum OpenAPIDocument {
                     application/yaml: {schema: {type: string}}
           /v1/logs:
             post:
-              summary: OTLP/HTTP logs (ExportLogsServiceRequest, binary protobuf or OTLP/JSON; gzip allowed). Each record becomes a telemetry event.
+              summary: OTLP/HTTP logs (ExportLogsServiceRequest, binary protobuf or OTLP/JSON; gzip allowed). Each record becomes an audit event (docs/OTLP.md).
               parameters: [{$ref: '#/components/parameters/tenant'}]
               requestBody:
                 required: true
@@ -285,21 +292,109 @@ enum OpenAPIDocument {
                   application/json: {schema: {type: object}}
               responses:
                 '200':
-                  description: ExportLogsServiceResponse in the request's encoding; partial_success counts records that are not valid events.
+                  description: ExportLogsServiceResponse in the request's encoding, with partial_success when some were not used.
                   content:
                     application/json: {schema: {type: object}}
                     application/x-protobuf: {schema: {type: string, format: binary}}
-                '400':
-                  description: Not an ExportLogsServiceRequest (a google.rpc.Status body in the request's encoding), or a bad parameter.
+                '400': {$ref: '#/components/responses/OTLPStatus'}
+                '401': {$ref: '#/components/responses/OTLPStatus'}
+                '403': {$ref: '#/components/responses/OTLPStatus'}
+                '404': {$ref: '#/components/responses/OTLPStatus'}
+                '413': {$ref: '#/components/responses/OTLPStatus'}
+                '415': {$ref: '#/components/responses/OTLPStatus'}
+                '429': {$ref: '#/components/responses/OTLPStatus'}
+                '503': {$ref: '#/components/responses/OTLPStatus'}
+          /v1/traces:
+            post:
+              summary: OTLP/HTTP traces (ExportTraceServiceRequest, binary protobuf or OTLP/JSON; gzip allowed). Each span becomes an audit event (docs/OTLP.md).
+              parameters: [{$ref: '#/components/parameters/tenant'}]
+              requestBody:
+                required: true
+                content:
+                  application/x-protobuf: {schema: {type: string, format: binary}}
+                  application/json: {schema: {type: object}}
+              responses:
+                '200':
+                  description: ExportTraceServiceResponse in the request's encoding, with partial_success when some were not used.
                   content:
                     application/json: {schema: {type: object}}
-                    application/problem+json: {schema: {type: object}}
                     application/x-protobuf: {schema: {type: string, format: binary}}
+                '400': {$ref: '#/components/responses/OTLPStatus'}
+                '401': {$ref: '#/components/responses/OTLPStatus'}
+                '403': {$ref: '#/components/responses/OTLPStatus'}
+                '404': {$ref: '#/components/responses/OTLPStatus'}
+                '413': {$ref: '#/components/responses/OTLPStatus'}
+                '415': {$ref: '#/components/responses/OTLPStatus'}
+                '429': {$ref: '#/components/responses/OTLPStatus'}
+                '503': {$ref: '#/components/responses/OTLPStatus'}
+          /v1/metrics:
+            post:
+              summary: OTLP/HTTP metrics (ExportMetricsServiceRequest, binary protobuf or OTLP/JSON; gzip allowed). Known metrics feed usage analytics, not the ledger.
+              parameters: [{$ref: '#/components/parameters/tenant'}]
+              requestBody:
+                required: true
+                content:
+                  application/x-protobuf: {schema: {type: string, format: binary}}
+                  application/json: {schema: {type: object}}
+              responses:
+                '200':
+                  description: ExportMetricsServiceResponse in the request's encoding, with partial_success when some were not used.
+                  content:
+                    application/json: {schema: {type: object}}
+                    application/x-protobuf: {schema: {type: string, format: binary}}
+                '400': {$ref: '#/components/responses/OTLPStatus'}
+                '401': {$ref: '#/components/responses/OTLPStatus'}
+                '403': {$ref: '#/components/responses/OTLPStatus'}
+                '404': {$ref: '#/components/responses/OTLPStatus'}
+                '413': {$ref: '#/components/responses/OTLPStatus'}
+                '415': {$ref: '#/components/responses/OTLPStatus'}
+                '429': {$ref: '#/components/responses/OTLPStatus'}
+                '503': {$ref: '#/components/responses/OTLPStatus'}
+          /v1/analytics/usage:
+            get:
+              summary: Usage totals from OTLP metrics and tool calls (not ledger data), grouped by user, agent, model or day.
+              parameters:
+                - {$ref: '#/components/parameters/tenant'}
+                - {name: from, in: query, schema: {type: string, format: date-time}}
+                - {name: to, in: query, schema: {type: string, format: date-time}}
+                - {name: group_by, in: query, schema: {type: string, enum: [user, agent, model, day], default: user}}
+              responses:
+                '200':
+                  description: One item per group, with every usage figure.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [group_by, items]
+                        properties:
+                          group_by: {type: string}
+                          from: {type: string}
+                          to: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [key, tokens, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, tool_calls, sessions, lines_added, lines_removed, lines_modified, lines_changed, commits, pull_requests]
+                              properties:
+                                key: {type: string}
+                                tokens: {type: integer}
+                                input_tokens: {type: integer}
+                                output_tokens: {type: integer}
+                                cache_read_tokens: {type: integer}
+                                cache_creation_tokens: {type: integer}
+                                cost_usd: {type: number}
+                                tool_calls: {type: integer}
+                                sessions: {type: integer}
+                                lines_added: {type: integer}
+                                lines_removed: {type: integer}
+                                lines_modified: {type: integer}
+                                lines_changed: {type: integer}
+                                commits: {type: integer}
+                                pull_requests: {type: integer}
+                '400': {$ref: '#/components/responses/Problem'}
                 '401': {$ref: '#/components/responses/Unauthorized'}
                 '403': {$ref: '#/components/responses/Problem'}
                 '404': {$ref: '#/components/responses/Problem'}
-                '413': {$ref: '#/components/responses/Problem'}
-                '415': {$ref: '#/components/responses/Problem'}
                 '503': {$ref: '#/components/responses/Unavailable'}
           /v1/events:
             post:

@@ -16,6 +16,14 @@ public struct ServerConfig: Sendable, Hashable {
     public var host = "127.0.0.1"
     /// `port` / `ATTEST_PORT` / `--port`.
     public var port = 8080
+    /// `otlp_port` / `ATTEST_OTLP_PORT` / `--otlp-port`: a second listener (same host and TLS) that
+    /// serves only the OTLP/HTTP paths, for exporters that assume port 4318. Unset: none.
+    public var otlpPort: Int?
+    /// `risk.defaults` / `ATTEST_RISK_DEFAULTS`: use the built-in command risk rules (docs/OTLP.md).
+    public var riskDefaults = true
+    /// `risk.rules`: extra risk rules (`id`, `level`, `pattern`, `reason`); a rule with a built-in
+    /// rule's id replaces it.
+    public var riskRules: [CommandRiskRule] = []
     /// `tls.cert` / `ATTEST_TLS_CERT` / `--tls-cert`: PEM certificate chain.
     public var tlsCert: String?
     /// `tls.key` / `ATTEST_TLS_KEY` / `--tls-key`: PEM private key.
@@ -83,7 +91,8 @@ public struct ServerConfig: Sendable, Hashable {
         "limits.batch_events", "signing", "signing.per_entry", "origin_prefix", "redaction", "redaction.pointers",
         "redaction.secret_shapes", "log_level", "database", "database_connections",
         "verification", "verification.interval_seconds", "verification.full_interval_seconds", "witnesses",
-        "hsm", "hsm.module", "hsm.token_label", "hsm.key_label", "hsm.pin_file",
+        "hsm", "hsm.module", "hsm.token_label", "hsm.key_label", "hsm.pin_file", "otlp_port", "risk", "risk.defaults",
+        "risk.rules",
     ]
 
     /// Applies a YAML document; unknown keys and wrong types are errors naming every one.
@@ -148,6 +157,26 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = string("hsm.token_label") { hsmTokenLabel = v }
         if let v = string("hsm.key_label") { hsmKeyLabel = v }
         if let v = string("hsm.pin_file") { hsmPinFile = v }
+        if let v = int("otlp_port") { otlpPort = v }
+        if let v = bool("risk.defaults") { riskDefaults = v }
+        if let v = flat["risk.rules"] {
+            if let list = v as? [[String: Any]] {
+                var rules: [CommandRiskRule] = []
+                for (i, item) in list.enumerated() {
+                    let unknown = Set(item.keys).subtracting(["id", "level", "pattern", "reason"]).sorted()
+                    for k in unknown { problems.append("\(source): risk.rules[\(i)]: unknown key \"\(k)\"") }
+                    let fields = ["id", "level", "pattern", "reason"].map { item[$0] as? String }
+                    guard let id = fields[0], let level = fields[1], let pattern = fields[2], let reason = fields[3] else {
+                        problems.append("\(source): risk.rules[\(i)] needs id, level, pattern and reason, all strings")
+                        continue
+                    }
+                    rules.append(CommandRiskRule(id: id, level: level, pattern: pattern, reason: reason))
+                }
+                riskRules = rules
+            } else {
+                problems.append("\(source): risk.rules must be a list of mappings with id, level, pattern and reason")
+            }
+        }
         if let v = flat["witnesses"] {
             if let list = v as? [String] { witnesses = list } else { problems.append("\(source): witnesses must be a list of URL=VKEY strings") }
         }
@@ -197,6 +226,8 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = env["ATTEST_HSM_KEY_LABEL"] { hsmKeyLabel = v }
         if let v = env["ATTEST_HSM_PIN_FILE"] { hsmPinFile = v }
         if let v = env["ATTEST_HSM_PIN"] { hsmPin = v }
+        if let v = int("ATTEST_OTLP_PORT") { otlpPort = v }
+        if let v = bool("ATTEST_RISK_DEFAULTS") { riskDefaults = v }
         if let v = env["ATTEST_WITNESSES"] {
             witnesses = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -208,6 +239,11 @@ public struct ServerConfig: Sendable, Hashable {
         var problems: [String] = []
         if !(1...65535).contains(port) { problems.append("port must be 1-65535, got \(port)") }
         if host.isEmpty { problems.append("host must not be empty") }
+        if let p = otlpPort {
+            if !(1...65535).contains(p) { problems.append("otlp_port must be 1-65535, got \(p)") }
+            if p == port { problems.append("otlp_port must differ from port (\(port)): the OTLP paths are served on the main port already") }
+        }
+        do { _ = try riskClassifier() } catch { problems += error.problems }
         if (tlsCert == nil) != (tlsKey == nil) { problems.append("tls.cert and tls.key go together") }
         if maxBodyBytes < 1024 { problems.append("limits.max_body_bytes must be at least 1024") }
         if queueEvents < 1 { problems.append("limits.queue_events must be at least 1") }
@@ -238,6 +274,16 @@ public struct ServerConfig: Sendable, Hashable {
 }
 
 extension ServerConfig {
+    /// The command risk rules in force: the built-in table (unless `risk.defaults` is false) with
+    /// `risk.rules` replacing rules of the same id and adding the others; nil when there are none.
+    public func riskClassifier() throws(CommandRiskError) -> CommandRiskClassifier? {
+        var rules = riskDefaults ? CommandRiskClassifier.defaultRules : []
+        for rule in riskRules {
+            if let i = rules.firstIndex(where: { $0.id == rule.id }) { rules[i] = rule } else { rules.append(rule) }
+        }
+        return rules.isEmpty ? nil : try CommandRiskClassifier(rules: rules)
+    }
+
     /// The HSM settings, with the PIN read, or nil when no module is configured.
     public func hsmConfig() throws(ConfigError) -> PKCS11Key.Config? {
         guard let module = hsmModule, let token = hsmTokenLabel else { return nil }

@@ -12,8 +12,8 @@ public enum Role: String, CaseIterable, Sendable, Codable {
     public var permissions: Set<Permission> {
         switch self {
         case .superAdmin: return Set(Permission.allCases)
-        case .complianceOfficer: return [.readEvents, .export, .readProofs, .hashValues, .manageTokens]
-        case .auditor: return [.readEvents, .export, .readProofs, .hashValues]
+        case .complianceOfficer: return [.readEvents, .export, .readProofs, .hashValues, .manageTokens, .readAnalytics]
+        case .auditor: return [.readEvents, .export, .readProofs, .hashValues, .readAnalytics]
         case .standardUser: return [.readOwnEvents, .readProofs]
         case .ingest: return [.writeEvents, .readProofs]
         }
@@ -34,6 +34,8 @@ public enum Permission: String, CaseIterable, Sendable {
     case readProofs = "proofs:read"
     /// HMAC a known value with the tenant key (`POST /v1/hash`).
     case hashValues = "hash"
+    /// Read usage analytics (`GET /v1/analytics/usage`).
+    case readAnalytics = "analytics:read"
     /// Create, list and revoke tokens of the tenant.
     case manageTokens = "tokens:manage"
     /// Create tenants and act in any tenant.

@@ -127,6 +127,7 @@ public protocol LedgerStore: Sendable {
     func verifierKey(tenant: String) async throws -> String
 }
 
-/// Everything the service needs from storage: the ledger, tokens, follower cursors and queries.
+/// Everything the service needs from storage: the ledger, tokens, follower cursors, queries and
+/// usage analytics.
 /// `SQLiteLedgerStore` (embedded) and `PostgresLedgerStore` (AttestPostgres) both provide it.
-public typealias AttestStorage = LedgerStore & AdminStore & FollowerCursorStore & EventReader & CosignatureStore
+public typealias AttestStorage = LedgerStore & AdminStore & FollowerCursorStore & EventReader & CosignatureStore & AnalyticsStore

@@ -108,6 +108,32 @@ enum SQLiteSchema {
                     """
             )
         }
+        m.registerMigration("v4-usage") { db in
+            try db.execute(
+                sql: """
+                    -- Usage analytics from OTLP metrics: not ledger data, so neither chained nor append-only.
+                    CREATE TABLE usage (
+                        tenant TEXT NOT NULL,
+                        time INTEGER NOT NULL,
+                        day TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        agent TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        measure TEXT NOT NULL,
+                        value REAL NOT NULL
+                    );
+                    CREATE INDEX usage_tenant_time ON usage (tenant, time);
+                    -- The last value of each cumulative series, to turn totals into increases.
+                    CREATE TABLE usage_series (
+                        tenant TEXT NOT NULL,
+                        series TEXT NOT NULL,
+                        start_nanos INTEGER NOT NULL,
+                        last_value REAL NOT NULL,
+                        PRIMARY KEY (tenant, series)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return m
     }
 

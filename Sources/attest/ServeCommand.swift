@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
     var host: String?
     @Option(name: .long, help: "Port to listen on (default 8080).")
     var port: Int?
+    @Option(name: .long, help: "Also serve the OTLP/HTTP paths (/v1/logs, /v1/traces, /v1/metrics) on this port, e.g. 4318.")
+    var otlpPort: Int?
     @Option(name: .long, help: "PEM certificate chain: serve HTTPS (TLS 1.2 or newer).")
     var tlsCert: String?
     @Option(name: .long, help: "PEM private key for --tls-cert.")
@@ -69,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let v = dataDir { c.dataDir = v }
             if let v = host { c.host = v }
             if let v = port { c.port = v }
+            if let v = otlpPort { c.otlpPort = v }
             if let v = tlsCert { c.tlsCert = v }
             if let v = tlsKey { c.tlsKey = v }
             if let v = originPrefix { c.originPrefix = v }
@@ -106,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try components.buildApplication { _ in
             let storage = config.database.map { "ledger in PostgreSQL \((try? PostgresURL($0).description) ?? "?")" } ?? "data in \(config.dataDir)"
             logger.info("attest listening on \(scheme)://\(config.host):\(config.port) (\(storage))")
+            if let otlp = config.otlpPort { logger.info("attest OTLP/HTTP listening on \(scheme)://\(config.host):\(otlp)") }
         }
         try await app.runService()
     }

@@ -23,7 +23,7 @@ struct PostgresCLITests {
             ["db", "init", "--admin-url", admin.secretString, "--data-dir", node.path, "--origin-prefix", "cli.example"] + roles
         )
         #expect(initialized.status == 0, "\(initialized.stderr)")
-        #expect(initialized.stdout.contains("applied migration(s) 1, 2"))
+        #expect(initialized.stdout.contains("applied migration(s) 1, 2, 3"))
         #expect(!initialized.stdout.contains(admin.password!), "the admin password must not be printed")
         for file in ["attest.yaml", "signing-key", "hmac-secret", "admin-token"] {
             let attrs = try FileManager.default.attributesOfItem(atPath: node.appendingPathComponent(file).path)

@@ -5,7 +5,8 @@ import Foundation
 import SwiftProtobuf
 import Testing
 
-/// The generic OTLP log mapping: every record an event that validates, nothing dropped.
+/// The generic OTLP log mapping (records no agent rule knows): every record an event that
+/// validates, nothing dropped.
 @Suite("OTLP log records as audit events")
 struct OTLPLogMapperTests {
     typealias KeyValue = Opentelemetry_Proto_Common_V1_KeyValue
@@ -43,7 +44,7 @@ struct OTLPLogMapperTests {
             $0.timeUnixNano = 1_796_157_372_608_066_648
             $0.severityNumber = .info
             $0.severityText = "INFO"
-            $0.eventName = "claude_code.tool_decision"
+            $0.eventName = "claude_code.feedback_survey"
             $0.traceID = Data(repeating: 0xAB, count: 16)
             $0.spanID = Data(repeating: 0x01, count: 8)
             $0.body = AnyValue.with { $0.value = .kvlistValue(.with { $0.values = [Self.kv("k", .intValue(7))] }) }
@@ -61,7 +62,7 @@ struct OTLPLogMapperTests {
             return
         }
         let e = try #require(event.value.objectValue)
-        #expect(e["action"] == .string("claude_code.tool_decision"))
+        #expect(e["action"] == .string("claude_code.feedback_survey"))
         #expect(e["actor"] == .object(["type": "human", "id": "u-42"]))
         #expect(e["time"] == .string("2026-12-01T20:36:12.608066Z"))
         #expect(e["session"] == .object(["id": "s-1", "trace_id": .string(String(repeating: "ab", count: 16)), "span_id": "0101010101010101"]))
@@ -86,9 +87,9 @@ struct OTLPLogMapperTests {
         #expect(e["time"] == nil)
         // The attribute spellings agents use for the event name are found too.
         let viaAttribute = OTLPLogMapper.map(
-            Self.request([.with { $0.attributes = [Self.kv("event.name", .stringValue("claude_code.api_request"))] }], resource: [])
+            Self.request([.with { $0.attributes = [Self.kv("event.name", .stringValue("acme.audit_ping"))] }], resource: [])
         )
-        #expect(viaAttribute[0].event.objectValue?["action"] == .string("claude_code.api_request"))
+        #expect(viaAttribute[0].event.objectValue?["action"] == .string("acme.audit_ping"))
     }
 
     @Test("OTLP/JSON hex ids are turned into what protobuf JSON expects, and decode to the right bytes")
@@ -113,5 +114,23 @@ struct OTLPLogMapperTests {
         #expect(bytes == [0x08, 0x03, 0x12, 0x03] + Array("bad".utf8))
         let long = OTLPJSON.statusProtobuf(code: 3, message: String(repeating: "x", count: 200))
         #expect(Array(long.prefix(5)) == [0x08, 0x03, 0x12, 0xC8, 0x01])
+    }
+}
+
+@Suite("OTLP/JSON id rewrite on text")
+struct OTLPJSONTextTests {
+    @Test("hex ids become base64 by key, anywhere; other strings, escapes and 64-bit numbers are untouched")
+    func rewrite() throws {
+        let text =
+            #"{"traceId" : "5b8efff798038103d269b633813fc60c","x":"spanId","spanId":"eee19b7ec3c1b174","n":18446744073709551615,"#
+            + #""s":"a \"spanId\": \"00\"","links":[{"parentSpanId":"0102"}],"bad":"zz","spanId2":"00"}"#
+        let out = String(decoding: OTLPJSON.normalizeIDs(json: Array(text.utf8)), as: UTF8.self)
+        #expect(
+            out == #"{"traceId" : "W47/95gDgQPSabYzgT/GDA==","x":"spanId","spanId":"7uGbfsPBsXQ=","n":18446744073709551615,"#
+                + #""s":"a \"spanId\": \"00\"","links":[{"parentSpanId":"AQI="}],"bad":"zz","spanId2":"00"}"#
+        )
+        // A value that is not hex is left for the decoder to refuse; truncated text is passed through.
+        #expect(OTLPJSON.normalizeIDs(json: Array(#"{"spanId":"xyz"}"#.utf8)) == Array(#"{"spanId":"xyz"}"#.utf8))
+        #expect(OTLPJSON.normalizeIDs(json: Array(#"{"spanId":"00"#.utf8)) == Array(#"{"spanId":"00"#.utf8))
     }
 }

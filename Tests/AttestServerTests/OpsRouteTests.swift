@@ -104,4 +104,54 @@ struct OpsRouteTests {
             #expect(error.problems.count == 4, "\(error.problems)")
         }
     }
+
+    @Test("OTLP port and risk rules: YAML, environment, and every bad rule named")
+    func otlpAndRiskConfig() throws {
+        var c = ServerConfig()
+        try c.apply(
+            yaml: """
+                otlp_port: 4318
+                risk:
+                  defaults: true
+                  rules:
+                    - {id: force-push, level: critical, pattern: 'git\\s+push\\s+-f', reason: pushes over history}
+                    - {id: prod-db, level: high, pattern: 'psql\\s.*prod', reason: touches the production database}
+                """,
+            source: "r.yaml"
+        )
+        try c.validate()
+        #expect(c.otlpPort == 4318)
+        let risk = try #require(try c.riskClassifier())
+        // The custom force-push rule replaced the built-in one; prod-db was added.
+        #expect(risk.rules.count == CommandRiskClassifier.defaultRules.count + 1)
+        #expect(risk.classify("git push -f")?.level == "critical")
+        #expect(risk.classify("psql -h prod.db.internal")?.reasons == ["prod-db: touches the production database"])
+        try c.apply(environment: ["ATTEST_RISK_DEFAULTS": "false", "ATTEST_OTLP_PORT": "8080"])
+        #expect(try c.riskClassifier()?.rules.count == 2)
+        var bad = ServerConfig()
+        try bad.apply(
+            yaml: """
+                otlp_port: 8080
+                risk:
+                  rules:
+                    - {id: x, level: severe, pattern: '(', reason: r}
+                """,
+            source: "bad.yaml"
+        )
+        do {
+            try bad.validate()
+            Issue.record("accepted bad risk rules")
+        } catch {
+            #expect(error.problems.contains { $0.contains("otlp_port must differ from port") })
+            #expect(error.problems.contains { $0.contains("risk rule 13 (x): level") })
+            #expect(error.problems.contains { $0.contains("risk rule 13 (x): pattern") })
+        }
+        do {
+            var unknown = ServerConfig()
+            try unknown.apply(yaml: "risk:\n  rules:\n    - {id: y, level: low}\n    - {id: z, level: low, pattern: a, reason: r, colour: red}\n", source: "u.yaml")
+            Issue.record("accepted incomplete rules")
+        } catch {
+            #expect(error.problems.count == 2, "\(error.problems)")
+        }
+    }
 }

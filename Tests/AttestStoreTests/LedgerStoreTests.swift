@@ -268,3 +268,74 @@ struct LedgerStoreTests {
         #expect(try await t.store.cursor(follower: "siem", tenant: "default") == 0)
     }
 }
+
+/// Usage analytics next to the ledger, on every backend.
+@Suite("Usage analytics store (every backend)")
+struct AnalyticsStoreTests {
+    static func at(_ text: String) -> Timestamp { Timestamp(rfc3339: text)! }
+
+    @Test("delta and cumulative points add up per group; restarts count from zero; tenants are apart", arguments: Backend.enabled)
+    func usage(_ backend: Backend) async throws {
+        let t = try await BackendStore.make(backend)
+        _ = try await t.store.log(tenant: "default", create: true)
+        _ = try await t.store.log(tenant: "acme", create: true)
+        let day1 = Self.at("2026-12-01T10:00:00Z")
+        let day2 = Self.at("2026-12-02T10:00:00Z")
+        func p(
+            _ m: UsageMeasure,
+            _ v: Double,
+            _ time: Timestamp,
+            user: String,
+            model: String = "m1",
+            series: String = "",
+            start: UInt64 = 0,
+            cumulative: Bool = false
+        ) -> UsagePoint {
+            UsagePoint(
+                series: series,
+                measure: m,
+                time: time,
+                startNanos: start,
+                value: v,
+                cumulative: cumulative,
+                user: user,
+                agent: "claude-code",
+                model: model
+            )
+        }
+        try await t.store.recordUsage(
+            tenant: "default",
+            points: [
+                p(.inputTokens, 100, day1, user: "alice"),
+                p(.costUSD, 0.25, day1, user: "alice"),
+                p(.toolCalls, 1, day1, user: "bob", model: "m2"),
+                // A cumulative series: 10 (+10), then 25 (+15), 25 (+0), then 5 after a restart with a new start (+5).
+                p(.outputTokens, 10, day1, user: "alice", series: "s1", start: 1, cumulative: true),
+            ]
+        )
+        try await t.store.recordUsage(
+            tenant: "default",
+            points: [
+                p(.outputTokens, 25, day2, user: "alice", series: "s1", start: 1, cumulative: true),
+                p(.outputTokens, 25, day2, user: "alice", series: "s1", start: 1, cumulative: true),  // no change: adds nothing
+                p(.outputTokens, 5, day2, user: "alice", series: "s1", start: 2, cumulative: true),
+            ]
+        )
+        try await t.store.recordUsage(tenant: "acme", points: [p(.inputTokens, 999, day1, user: "alice")])
+
+        let byUser = try await t.store.usage(tenant: "default", from: nil, to: nil, groupBy: .user)
+        #expect(byUser.map(\.key) == ["alice", "bob"])
+        #expect(byUser[0].totals == [.inputTokens: 100, .costUSD: 0.25, .outputTokens: 30])
+        #expect(byUser[1].totals == [.toolCalls: 1])
+        let byDay = try await t.store.usage(tenant: "default", from: nil, to: nil, groupBy: .day)
+        #expect(byDay.map(\.key) == ["2026-12-01", "2026-12-02"])
+        #expect(byDay[1].totals == [.outputTokens: 20])
+        let byModel = try await t.store.usage(tenant: "default", from: Self.at("2026-12-02T00:00:00Z"), to: nil, groupBy: .model)
+        #expect(byModel == [UsageRow(key: "m1", totals: [.outputTokens: 20])])
+        let window = try await t.store.usage(tenant: "default", from: day1, to: Self.at("2026-12-01T10:00:00.000001Z"), groupBy: .agent)
+        #expect(window == [UsageRow(key: "claude-code", totals: [.inputTokens: 100, .costUSD: 0.25, .outputTokens: 10, .toolCalls: 1])])
+        #expect(try await t.store.usage(tenant: "acme", from: nil, to: nil, groupBy: .user) == [UsageRow(key: "alice", totals: [.inputTokens: 999])])
+        // Analytics are not ledger data: the log is unchanged.
+        #expect(try await t.store.latestCheckpoint(tenant: "default")?.size == 0)
+    }
+}

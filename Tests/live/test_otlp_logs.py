@@ -1,6 +1,7 @@
 """OTLP/HTTP logs from the real OpenTelemetry Python SDK (opentelemetry-sdk with the
 otlp-proto-http exporter, gzip on) into a running `attest serve`: every record becomes a ledger
-event, with the event name as action, the user as actor and every attribute kept. Then the
+event (a mapped Claude Code event, or a telemetry event for a record no rule knows), with every
+attribute kept. Then the
 refusals: a wrong content type (415), a body that is not protobuf (400 with a google.rpc.Status),
 no token (401); none of them writes anything."""
 
@@ -42,11 +43,14 @@ def test_sdk_logs_become_ledger_events(servers, tmp_path):
         r = s.get(f"{srv.base}/v1/events", params={"action": action, "order": "asc"}, timeout=10)
         return r.json()["items"] if r.status_code == 200 and r.json()["items"] else None
 
-    tool = poll(lambda: (lambda items: items if items and len(items) == 5 else None)(events("claude_code.tool_result")), 15,
+    # claude_code.tool_result is a mapped event (docs/OTLP.md): a tool call by the agent for the user.
+    tool = poll(lambda: (lambda items: items if items and len(items) == 5 else None)(events("tool.execute")), 15,
                 "five tool_result events")
     e = tool[0]["event"]
-    assert e["category"] == "telemetry"
-    assert e["actor"] == {"type": "human", "id": "dev@example.com"}
+    assert e["category"] == "tool_call"
+    assert e["actor"] == {"type": "agent", "id": "claude-code", "name": "claude-code"}
+    assert e["on_behalf_of"] == {"id": "dev@example.com"}
+    assert e["outcome"] == {"status": "success"} and e["resource"]["name"] == "Bash"
     assert e["session"]["id"] == "sess-0"
     assert e["source"] == {"ingest": "otlp", "system": "claude-code", "version": "2.1.0"}
     otlp = e["attributes"]["otlp"]
