@@ -148,7 +148,10 @@ struct OpsRouteTests {
         }
         do {
             var unknown = ServerConfig()
-            try unknown.apply(yaml: "risk:\n  rules:\n    - {id: y, level: low}\n    - {id: z, level: low, pattern: a, reason: r, colour: red}\n", source: "u.yaml")
+            try unknown.apply(
+                yaml: "risk:\n  rules:\n    - {id: y, level: low}\n    - {id: z, level: low, pattern: a, reason: r, colour: red}\n",
+                source: "u.yaml"
+            )
             Issue.record("accepted incomplete rules")
         } catch {
             #expect(error.problems.count == 2, "\(error.problems)")
