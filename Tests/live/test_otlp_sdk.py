@@ -184,3 +184,43 @@ def test_json_exporter_on_the_otlp_port(servers, tmp_path):
     assert requests.get(f"{base}/v1/events", headers=auth, timeout=10).status_code == 404
     assert requests.post(f"{base}/v1/logs", data=b"", headers={"Content-Type": "application/x-protobuf"},
                          timeout=10).status_code == 401
+
+
+def test_chunked_and_oversize_bodies(servers, tmp_path):
+    """Chunked transfer encoding is accepted; a gzip body over 20 MiB once inflated is refused with
+    413 and a google.rpc.Status, and writes nothing."""
+    import gzip
+
+    from google.rpc import status_pb2
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest, ExportLogsServiceResponse
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    srv = servers(tmp_path / "d")
+    headers = {"Authorization": f"Bearer {srv.token}", "Content-Type": "application/x-protobuf"}
+    req = ExportLogsServiceRequest()
+    rec = req.resource_logs.add().scope_logs.add().log_records.add()
+    rec.event_name = "acme.chunked"
+    rec.attributes.append(KeyValue(key="user.id", value=AnyValue(string_value="u-1")))
+    body = req.SerializeToString()
+
+    def chunks():
+        for i in range(0, len(body), 7):
+            yield body[i:i + 7]
+
+    r = requests.post(f"{srv.base}/v1/logs", data=chunks(), headers=headers, timeout=30)
+    assert r.status_code == 200, r.content
+    assert r.request.headers.get("Transfer-Encoding") == "chunked"
+    ExportLogsServiceResponse.FromString(r.content)
+    got = poll(lambda: _events(srv, action="acme.chunked"), 15, "the chunked record")
+    assert got[0]["actor"] == {"type": "human", "id": "u-1"}
+
+    size = int(srv.session().get(f"{srv.base}/v1/checkpoint", timeout=10).text.split("\n")[1])
+    bomb = gzip.compress(b"\0" * (21 * 1024 * 1024))
+    r = requests.post(f"{srv.base}/v1/logs", data=bomb, headers={**headers, "Content-Encoding": "gzip"}, timeout=60)
+    assert r.status_code == 413 and r.headers["Content-Type"] == "application/x-protobuf"
+    assert "too large" in status_pb2.Status.FromString(r.content).message.lower()
+    # Nothing but recorded reads was appended since.
+    assert _events(srv, category="telemetry", action="acme.chunked").__len__() == 1
+    after = int(srv.session().get(f"{srv.base}/v1/checkpoint", timeout=10).text.split("\n")[1])
+    appended = [e for e in _events(srv, category="telemetry") if e["action"] != "acme.chunked"]
+    assert appended == [] and after >= size

@@ -26,6 +26,7 @@ public struct CommandRiskRule: Sendable, Hashable {
 public struct CommandRiskClassifier: Sendable {
     public let rules: [CommandRiskRule]
     private let compiled: [NSRegularExpression]
+    private let hintBytes: [[[UInt8]]]
 
     /// Builds the classifier; every rule with a bad level or pattern is named in the error.
     public init(rules: [CommandRiskRule]) throws(CommandRiskError) {
@@ -49,21 +50,47 @@ public struct CommandRiskClassifier: Sendable {
         guard problems.isEmpty else { throw CommandRiskError(problems: problems) }
         self.rules = rules
         self.compiled = compiled
+        self.hintBytes = rules.map { $0.hints.map { Array($0.utf8) } }
     }
 
     /// The level and reasons for `command`, or nil when no rule matches.
     public func classify(_ command: String) -> (level: String, reasons: [String])? {
         let range = NSRange(command.startIndex..<command.endIndex, in: command)
-        let lower = command.lowercased()
+        // Byte search (Foundation's String.contains goes through NSString and costs more than the
+        // expressions it is meant to skip).
+        let lower = Array(command.lowercased().utf8)
         var best = 0
         var reasons: [String] = []
-        for (rule, regex) in zip(rules, compiled) {
-            if !rule.hints.isEmpty && !rule.hints.contains(where: { lower.contains($0) }) { continue }
+        for (i, (rule, regex)) in zip(rules, compiled).enumerated() {
+            if !hintBytes[i].isEmpty && !hintBytes[i].contains(where: { Self.contains(lower, $0) }) { continue }
             guard regex.firstMatch(in: command, options: [], range: range) != nil else { continue }
             best = max(best, EventSchema.riskLevels.firstIndex(of: rule.level) ?? 0)
             reasons.append("\(rule.id): \(rule.reason)")
         }
         return reasons.isEmpty ? nil : (EventSchema.riskLevels[best], reasons)
+    }
+
+    /// Whether `needle` occurs in `hay` (a plain byte scan: commands and hints are short).
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        let n = needle.count
+        let h = hay.count
+        guard n > 0 else { return true }
+        guard n <= h else { return false }
+        return hay.withUnsafeBufferPointer { hp in
+            needle.withUnsafeBufferPointer { np in
+                let first = np[0]
+                var i = 0
+                while i <= h - n {
+                    if hp[i] == first {
+                        var j = 1
+                        while j < n && hp[i + j] == np[j] { j += 1 }
+                        if j == n { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
     }
 
     /// The built-in table. Deliberately about shapes of commands that should make a reviewer look,
