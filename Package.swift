@@ -47,7 +47,7 @@ let package = Package(
         ),
         .target(
             name: "AttestHSM",
-            dependencies: ["AttestCore", "CPKCS11"],
+            dependencies: ["AttestCore", "CPKCS11", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -123,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AttestCoreTests",
-            dependencies: ["AttestCore", "AttestTesting"],
+            dependencies: ["AttestCore", "AttestTesting", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -348,6 +348,11 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
                 logID = id
             }
             guard let logID else { throw StoreError(.unavailable, "creating the log of \(tenant) returned no id") }
+            let key = signer.verifierKey
+            try await conn.query(
+                "INSERT INTO attest.log_keys (log_id, from_size, verifier_key, rotation_seq, created_at) VALUES (\(logID), 0, \(key), NULL, \(now))",
+                logger: self.logger
+            )
             // Size 0 gets a signed checkpoint too, so a new log is verifiable from the start.
             try await conn.query(
                 """
@@ -366,6 +371,45 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
     // MARK: Append
 
     public func append(tenant: String, events: [AuditEvent], receivedAt: Timestamp) async throws -> AppendResult {
+        try await appendBatch(tenant: tenant, receivedAt: receivedAt, handover: nil) { _, _ in events }
+    }
+
+    public func rotateKey(tenant: String, to newSigner: any NoteSigner, receivedAt: Timestamp) async throws -> KeyRotationResult {
+        let rotation = Mutex<KeyRotation?>(nil)
+        let signers = self.signers
+        let result = try await appendBatch(tenant: tenant, receivedAt: receivedAt, handover: newSigner) { origin, seq in
+            let r = try KeyRotation.make(origin: origin, seq: seq, old: try signers.signer(forOrigin: origin), new: newSigner)
+            rotation.withLock { $0 = r }
+            guard let event = AuditEvent(stored: r.event(time: receivedAt)) else { throw StoreError(.corrupt, "rotation event does not parse") }
+            return [event]
+        }
+        guard let r = rotation.withLock({ $0 }) else { throw StoreError(.corrupt, "no rotation was made") }
+        return KeyRotationResult(rotation: r, checkpoint: result.checkpoint)
+    }
+
+    public func keyHistory(tenant: String) async throws -> [LogKey] {
+        try await transaction(tenant: tenant) { conn in
+            let log = try await self.requireLog(tenant, conn: conn)
+            var out: [LogKey] = []
+            for try await (from, key, rotation) in try await conn.query(
+                "SELECT from_size, verifier_key, rotation_seq FROM attest.log_keys WHERE log_id = \(log.id) ORDER BY from_size",
+                logger: self.logger
+            ).decode((Int64, String, Int64?).self) {
+                out.append(LogKey(fromSize: UInt64(from), verifierKey: key, rotationSeq: rotation.map(UInt64.init)))
+            }
+            return out
+        }
+    }
+
+    /// Appends the events `makeEvents(origin, size)` gives for the log's current size in one
+    /// transaction. With `handover`, the batch is a key rotation: its checkpoint is also signed by
+    /// the new key and the new key is recorded as in effect from the new size.
+    func appendBatch(
+        tenant: String,
+        receivedAt: Timestamp,
+        handover: (any NoteSigner)?,
+        makeEvents: @Sendable @escaping (String, UInt64) throws -> [AuditEvent]
+    ) async throws -> AppendResult {
         guard let info = try await log(tenant: tenant, create: true) else { throw StoreError(.notFound, "no log") }
         let month = Self.monthKey(receivedAt)
         if !state.withLock({ $0.months.contains(month) }) {
@@ -378,15 +422,23 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         guard let cached = state.withLock({ $0.logs[tenant] }) else { throw StoreError(.notFound, "no log for tenant \"\(tenant)\"") }
         return try await transaction(tenant: tenant, lockLog: cached.id) { conn in
             let log = cached
-            var head: (size: Int64, frontier: ByteBuffer, last: ByteBuffer?)?
+            var head: (size: Int64, frontier: ByteBuffer, last: ByteBuffer?, key: String?)?
+            // The key in effect comes with the head in the same round trip: only it may sign, so a node
+            // still holding a rotated-out key cannot extend the log.
             for try await row in try await conn.query(
-                "SELECT size, frontier, last_hash FROM attest.checkpoints WHERE log_id = \(log.id) ORDER BY size DESC LIMIT 1",
+                """
+                SELECT size, frontier, last_hash,
+                    (SELECT verifier_key FROM attest.log_keys WHERE log_id = \(log.id) ORDER BY from_size DESC LIMIT 1)
+                FROM attest.checkpoints WHERE log_id = \(log.id) ORDER BY size DESC LIMIT 1
+                """,
                 logger: logger
-            ).decode((Int64, ByteBuffer, ByteBuffer?).self) {
+            ).decode((Int64, ByteBuffer, ByteBuffer?, String?).self) {
                 head = row
             }
             guard let head else { throw StoreError(.corrupt, "log \(tenant) has no checkpoint") }
+            try LogKey.check(inEffect: head.key, signer: signer, origin: log.origin, handover: handover)
             let size = UInt64(head.size)
+            let events = try makeEvents(log.origin, size)
             var tree = try CompactRange(size: size, encoded: head.frontier.readableBytesView)
             var prev = Hash256.zero
             if size > 0 {
@@ -464,7 +516,9 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
                 return AppendResult(receipts: receipts, checkpoint: latest)
             }
             let root = tree.root
-            let note = try SignedCheckpoint(signing: Checkpoint(origin: log.origin, size: tree.size, root: root), with: signer).serialized
+            let body = Checkpoint(origin: log.origin, size: tree.size, root: root).text
+            // The handover checkpoint is signed by the new key (in effect from here) and the old one.
+            let note = try SignedNote.sign(body, with: handover.map { [$0, signer] } ?? [signer]).serialized
             let now = Timestamp.now()
             let rootBuf = ByteBuffer(bytes: root.bytes)
             let frontier = ByteBuffer(bytes: tree.encoded)
@@ -492,6 +546,24 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
                 """,
                 logger: logger
             )
+            if let handover {
+                let at = now.microseconds
+                if head.key == nil {
+                    let old = signer.verifierKey
+                    try await conn.query(
+                        "INSERT INTO attest.log_keys (log_id, from_size, verifier_key, rotation_seq, created_at) VALUES (\(log.id), 0, \(old), NULL, \(at))",
+                        logger: logger
+                    )
+                }
+                let new = handover.verifierKey
+                try await conn.query(
+                    """
+                    INSERT INTO attest.log_keys (log_id, from_size, verifier_key, rotation_seq, created_at)
+                    VALUES (\(log.id), \(newSize), \(new), \(head.size), \(at))
+                    """,
+                    logger: logger
+                )
+            }
             return AppendResult(receipts: receipts, checkpoint: StoredCheckpoint(size: tree.size, root: root, note: note, createdAt: now))
         }
     }
@@ -673,12 +745,15 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         }
         if let stored { return stored }
         let root = range!.root
-        let note = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: try signers.signer(forOrigin: origin))
+        let signer = try signers.signer(forOrigin: origin)
+        try LogKey.checkOnDemand(size: size, history: try await keyHistory(tenant: tenant), signer: signer)
+        let note = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: signer)
         return StoredCheckpoint(size: size, root: root, note: note.serialized, createdAt: .now())
     }
 
     public func verifierKey(tenant: String) async throws -> String {
         guard let info = try await log(tenant: tenant, create: false) else { throw StoreError(.notFound, "no log for tenant \"\(tenant)\"") }
+        if let last = try await keyHistory(tenant: tenant).last { return last.verifierKey }
         return try signers.verifierKey(forOrigin: info.origin)
     }
 }

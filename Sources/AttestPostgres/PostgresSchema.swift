@@ -11,7 +11,7 @@ enum PostgresSchema {
     static let schema = "attest"
 
     /// Ledger tables: append-only, guarded by triggers, `SELECT`/`INSERT` only for the runtime role.
-    static let ledgerTables = ["meta", "logs", "entries", "event_ids", "checkpoints", "nodes", "cosignatures"]
+    static let ledgerTables = ["meta", "logs", "entries", "event_ids", "checkpoints", "nodes", "cosignatures", "log_keys"]
 
     /// Monthly partitioned tables (by `received_at`, microseconds since the epoch).
     static let partitionedTables = ["entries", "event_index"]
@@ -36,7 +36,28 @@ enum PostgresSchema {
         Migration(version: 1, name: "ledger", sql: v1),
         Migration(version: 2, name: "cosignatures", sql: v2),
         Migration(version: 3, name: "usage", sql: v3),
+        Migration(version: 4, name: "keys", sql: v4),
     ]
+
+    static let v4 = """
+        -- Each log's key history (FORMAT §5, Key rotation): the first key from size 0, then one row per
+        -- rotation. The rotation entries in the log are the authority; this is their index.
+        CREATE TABLE attest.log_keys (
+            log_id bigint NOT NULL,
+            from_size bigint NOT NULL,
+            verifier_key text NOT NULL,
+            rotation_seq bigint,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (log_id, from_size)
+        );
+        CREATE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON attest.log_keys
+            FOR EACH ROW EXECUTE FUNCTION attest.refuse_change();
+        CREATE TRIGGER refuse_truncate BEFORE TRUNCATE ON attest.log_keys
+            FOR EACH STATEMENT EXECUTE FUNCTION attest.refuse_change();
+        ALTER TABLE attest.log_keys ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_rows ON attest.log_keys USING (log_id = (SELECT attest.tenant_log_id()))
+            WITH CHECK (log_id = (SELECT attest.tenant_log_id()));
+        """
 
     static let v3 = """
         -- Usage analytics from OTLP metrics: not ledger data, so neither chained nor append-only.
@@ -288,7 +309,7 @@ enum PostgresSchema {
         """
         GRANT USAGE ON SCHEMA attest TO \(r);
         GRANT SELECT, INSERT ON attest.meta, attest.logs, attest.entries, attest.event_ids, attest.checkpoints, attest.nodes,
-            attest.cosignatures TO \(r);
+            attest.cosignatures, attest.log_keys TO \(r);
         GRANT SELECT, INSERT, DELETE ON attest.tokens TO \(r);
         GRANT SELECT, INSERT, UPDATE ON attest.follower_cursors, attest.index_state TO \(r);
         GRANT SELECT, INSERT ON attest.event_index TO \(r);

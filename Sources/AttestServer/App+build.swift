@@ -79,6 +79,13 @@ public struct ServerComponents: Sendable {
         }
         self.signers = signers
         self.store = store
+        let mismatched = try await store.keyMismatches(signers: signers)
+        if !mismatched.isEmpty {
+            throw ConfigError(
+                mismatched
+                    + ["configure the key in effect (after attest keys rotate: the new DATA_DIR/signing-key, or the new hsm.key_label)"]
+            )
+        }
         let secret = try dir.loadOrCreateHMACSecret()
         var policy = RedactionPolicy.default
         policy.pointers = config.redactPointers.compactMap { JSONPointer($0) }

@@ -26,6 +26,27 @@ extension AttestAPI {
         return text(try await mapStore { try await store.verifierKey(tenant: tenant) } + "\n")
     }
 
+    /// `GET /v1/keys`: the log's key history (FORMAT §8), oldest first.
+    func keys(_ request: Request, _ context: AttestRequestContext) async throws -> Response {
+        let who = try context.require(.readProofs)
+        try checkParameters(request, allowed: [])
+        let tenant = try await tenant(request, who)
+        guard let log = try await mapStore({ try await store.log(tenant: tenant, create: false) }) else {
+            throw HTTPProblem.notFound("no log for tenant \(tenant)")
+        }
+        var history = try await mapStore { try await store.keyHistory(tenant: tenant) }
+        if history.isEmpty {
+            // A log from before key histories were recorded, never rotated: its one key.
+            history = [LogKey(fromSize: 0, verifierKey: try await mapStore { try await store.verifierKey(tenant: tenant) }, rotationSeq: nil)]
+        }
+        let keys: [JSONValue] = history.map { k in
+            var o: [String: JSONValue] = ["from_size": .int(Int64(k.fromSize)), "verifier_key": .string(k.verifierKey)]
+            if let r = k.rotationSeq { o["rotation_seq"] = .int(Int64(r)) }
+            return .object(o)
+        }
+        return json(.object(["origin": .string(log.origin), "keys": .array(keys)]))
+    }
+
     func latestSize(_ tenant: String) async throws -> UInt64 {
         try await mapStore { try await store.latestCheckpoint(tenant: tenant)?.size ?? 0 }
     }
@@ -60,11 +81,11 @@ extension AttestAPI {
         guard to <= latest else { throw HTTPProblem.badParameter("to", "is beyond the log size \(latest)") }
         guard from <= to else { throw HTTPProblem.badParameter("from", "must not be larger than to (\(to))") }
         let proof = try await mapStore { try await store.consistencyProof(tenant: tenant, from: from, to: to) }
-        let old = try await mapStore { try await store.checkpoint(tenant: tenant, size: from) }
+        let oldRoot = try await mapStore { try await store.compactRange(tenant: tenant, size: from).root }
         let new = try await mapStore { try await store.checkpoint(tenant: tenant, size: to) }
         return json(
             .object([
-                "from": .int(Int64(from)), "to": .int(Int64(to)), "from_root": .string(old.root.hex), "to_root": .string(new.root.hex),
+                "from": .int(Int64(from)), "to": .int(Int64(to)), "from_root": .string(oldRoot.hex), "to_root": .string(new.root.hex),
                 "checkpoint": .string(new.note), "consistency": .array(proof.map { .string($0.hex) }),
             ])
         )
@@ -84,7 +105,7 @@ extension AttestAPI {
         let prefix = try await mapStore { try await store.compactRange(tenant: tenant, size: start) }
         let header = BundleHeader(
             origin: log.origin,
-            verifierKey: try await store.verifierKey(tenant: tenant),
+            verifierKey: try await mapStore { try await store.verifierKey(tenant: tenant, atSize: start) },
             start: start,
             prefix: prefix.nodes
         )

@@ -117,6 +117,7 @@ struct AttestAPI: Sendable {
         v1.get("events/:id") { request, context in try await eventDetail(request, context) }
         v1.get("checkpoint") { request, context in try await checkpoint(request, context) }
         v1.get("pubkey") { request, context in try await pubkey(request, context) }
+        v1.get("keys") { request, context in try await keys(request, context) }
         v1.get("proofs/inclusion") { request, context in try await inclusionProof(request, context) }
         v1.get("proofs/consistency") { request, context in try await consistencyProof(request, context) }
         v1.get("export") { request, context in try await export(request, context) }

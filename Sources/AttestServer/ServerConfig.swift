@@ -67,6 +67,9 @@ public struct ServerConfig: Sendable, Hashable {
     public var hsmKeyLabel = "attest-signing-key"
     /// `hsm.pin_file` / `ATTEST_HSM_PIN_FILE`: a file holding the user PIN; else `ATTEST_HSM_PIN`.
     public var hsmPinFile: String?
+    /// `hsm.algorithm` / `ATTEST_HSM_ALGORITHM`: `ed25519` or `ecdsa-p256`; unset, Ed25519 when the
+    /// token supports it (CKM_EDDSA), else ECDSA P-256.
+    public var hsmAlgorithm: String?
     /// The PIN from `ATTEST_HSM_PIN` (never from YAML or flags, so it is not in files or `ps`).
     public var hsmPin: String?
 
@@ -91,7 +94,7 @@ public struct ServerConfig: Sendable, Hashable {
         "limits.batch_events", "signing", "signing.per_entry", "origin_prefix", "redaction", "redaction.pointers",
         "redaction.secret_shapes", "log_level", "database", "database_connections",
         "verification", "verification.interval_seconds", "verification.full_interval_seconds", "witnesses",
-        "hsm", "hsm.module", "hsm.token_label", "hsm.key_label", "hsm.pin_file", "otlp_port", "risk", "risk.defaults",
+        "hsm", "hsm.module", "hsm.token_label", "hsm.key_label", "hsm.pin_file", "hsm.algorithm", "otlp_port", "risk", "risk.defaults",
         "risk.rules",
     ]
 
@@ -157,6 +160,7 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = string("hsm.token_label") { hsmTokenLabel = v }
         if let v = string("hsm.key_label") { hsmKeyLabel = v }
         if let v = string("hsm.pin_file") { hsmPinFile = v }
+        if let v = string("hsm.algorithm") { hsmAlgorithm = v }
         if let v = int("otlp_port") { otlpPort = v }
         if let v = bool("risk.defaults") { riskDefaults = v }
         if let v = flat["risk.rules"] {
@@ -225,6 +229,7 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = env["ATTEST_HSM_TOKEN_LABEL"] { hsmTokenLabel = v }
         if let v = env["ATTEST_HSM_KEY_LABEL"] { hsmKeyLabel = v }
         if let v = env["ATTEST_HSM_PIN_FILE"] { hsmPinFile = v }
+        if let v = env["ATTEST_HSM_ALGORITHM"] { hsmAlgorithm = v }
         if let v = env["ATTEST_HSM_PIN"] { hsmPin = v }
         if let v = int("ATTEST_OTLP_PORT") { otlpPort = v }
         if let v = bool("ATTEST_RISK_DEFAULTS") { riskDefaults = v }
@@ -265,6 +270,9 @@ public struct ServerConfig: Sendable, Hashable {
         if hsmModule != nil {
             if hsmTokenLabel == nil { problems.append("hsm.module needs hsm.token_label") }
             if hsmPin == nil && hsmPinFile == nil { problems.append("hsm.module needs the PIN: ATTEST_HSM_PIN or hsm.pin_file") }
+            if let a = hsmAlgorithm, PKCS11Key.Algorithm(rawValue: a) == nil {
+                problems.append("hsm.algorithm \"\(a)\" is not ed25519 or ecdsa-p256")
+            }
         }
         for w in witnesses where Self.parseWitness(w) == nil {
             problems.append("witness \"\(w)\" must be URL=VKEY: an http(s) URL and a cosignature/v1 verifier key (type 0x04)")
@@ -293,7 +301,12 @@ extension ServerConfig {
             pin = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard let pin else { throw ConfigError(["hsm: no PIN (ATTEST_HSM_PIN or hsm.pin_file)"]) }
-        return PKCS11Key.Config(module: module, tokenLabel: token, pin: pin, keyLabel: hsmKeyLabel)
+        var algorithm: PKCS11Key.Algorithm?
+        if let a = hsmAlgorithm {
+            guard let parsed = PKCS11Key.Algorithm(rawValue: a) else { throw ConfigError(["hsm.algorithm \"\(a)\" is not ed25519 or ecdsa-p256"]) }
+            algorithm = parsed
+        }
+        return PKCS11Key.Config(module: module, tokenLabel: token, pin: pin, keyLabel: hsmKeyLabel, algorithm: algorithm)
     }
 }
 

@@ -84,11 +84,13 @@ final class VerifierService: Service, Sendable {
                 if let v = verifiers.withLock({ $0[log.tenant] }) {
                     verifier = v
                 } else {
-                    let key = try Ed25519NoteVerifier(verifierKey: try keys.verifierKey(forOrigin: log.origin))
+                    let key = try NoteVerifiers.parse(try keys.verifierKey(forOrigin: log.origin))
                     verifier = try await LogVerifier(store: store, tenant: log.tenant, key: key)
                 }
                 guard let latest = try await store.latestCheckpoint(tenant: log.tenant) else { continue }
                 try await verifier.advance(store: store, upTo: latest.size)
+                // The key this server signs with must be the one the log's history leads to.
+                try verifier.checkPinnedKey()
                 let v = verifier
                 verifiers.withLock { $0[log.tenant] = v }
                 statuses.withLock { $0[log.tenant, default: Status()].verifiedSize = v.verifiedSize }

@@ -13,10 +13,10 @@ public struct WitnessServer: Sendable {
     public let store: WitnessStore
     public let cosigner: Ed25519CosignatureSigner
     /// Trusted log keys by origin.
-    public let trusted: [String: [Ed25519NoteVerifier]]
+    public let trusted: [String: [any NoteVerifier]]
     public let logger: Logger
 
-    public init(store: WitnessStore, cosigner: Ed25519CosignatureSigner, logs: [Ed25519NoteVerifier], logger: Logger) {
+    public init(store: WitnessStore, cosigner: Ed25519CosignatureSigner, logs: [any NoteVerifier], logger: Logger) {
         self.store = store
         self.cosigner = cosigner
         self.trusted = Dictionary(grouping: logs, by: \.name)
@@ -31,7 +31,7 @@ public struct WitnessServer: Sendable {
     public func addCheckpoint(_ body: [UInt8]) -> Response {
         do {
             let request = try WitnessProtocol.parse(body)
-            let accepted = try store.add(request, trusted: trusted.mapValues { $0 as [any NoteVerifier] })
+            let accepted = try store.add(request, trusted: trusted)
             let cosigned = try SignedNote.sign(accepted.note.text, with: [cosigner])
             logger.info(
                 "cosigned",

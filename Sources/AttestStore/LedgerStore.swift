@@ -123,8 +123,95 @@ public protocol LedgerStore: Sendable {
     func compactRange(tenant: String, size: UInt64) async throws -> CompactRange
     /// A checkpoint for exactly `size` entries: the stored one if there is one, else one signed now.
     func checkpoint(tenant: String, size: UInt64) async throws -> StoredCheckpoint
-    /// The verifier key of the log.
+    /// The verifier key of the log: the key in effect now.
     func verifierKey(tenant: String) async throws -> String
+    /// The log's key history, oldest first (FORMAT §5, Key rotation). Empty for a log made before
+    /// key histories were recorded and never rotated: its key is then the configured one.
+    func keyHistory(tenant: String) async throws -> [LogKey]
+    /// Rotates the log's key to `newSigner`: appends the rotation entry (signed by the key in
+    /// effect, the store's configured signer, and by the new key), a handover checkpoint signed by
+    /// both, and records the new key as in effect from the new size, all in one transaction.
+    func rotateKey(tenant: String, to newSigner: any NoteSigner, receivedAt: Timestamp) async throws -> KeyRotationResult
+}
+
+/// One key of a log's key history.
+public struct LogKey: Hashable, Sendable {
+    /// The first tree size whose checkpoint this key signs.
+    public let fromSize: UInt64
+    public let verifierKey: String
+    /// The `seq` of the rotation entry that brought this key in (nil for the first key).
+    public let rotationSeq: UInt64?
+
+    public init(fromSize: UInt64, verifierKey: String, rotationSeq: UInt64?) {
+        self.fromSize = fromSize
+        self.verifierKey = verifierKey
+        self.rotationSeq = rotationSeq
+    }
+
+    /// The key in effect for tree size `size` in `history` (nil when the history is empty).
+    public static func inEffect(at size: UInt64, in history: [LogKey]) -> LogKey? {
+        history.last { $0.fromSize <= size }
+    }
+
+    /// Refuses to extend a log with a signer that is not the key in effect (`inEffect`, nil when
+    /// the log has no recorded history), and a rotation to the key already in effect.
+    public static func check(inEffect current: String?, signer: any NoteSigner, origin: String, handover: (any NoteSigner)?) throws {
+        if let handover, current == handover.verifierKey {
+            throw StoreError(.conflict, "log \(origin) is already signed by \(handover.verifierKey)")
+        }
+        if let current, current != signer.verifierKey {
+            throw StoreError(
+                .conflict,
+                "log \(origin) is signed by \(current) since its last key rotation, but this process signs with \(signer.verifierKey): restart it with the key in effect"
+            )
+        }
+    }
+
+    /// Refuses a checkpoint signed now for an old `size` that a rotated-out key was in effect for.
+    public static func checkOnDemand(size: UInt64, history: [LogKey], signer: any NoteSigner) throws {
+        guard let k = inEffect(at: size, in: history), k.verifierKey != signer.verifierKey else { return }
+        let next = history.first { $0.fromSize > size }
+        throw StoreError(
+            .invalidArgument,
+            "no stored checkpoint at size \(size), and the key in effect there was rotated out\(next.map { " at size \($0.fromSize)" } ?? ""): choose a size with a stored checkpoint"
+        )
+    }
+}
+
+extension LedgerStore {
+    /// Logs whose key in effect is not the key `signers` sign with, one sentence each: a process
+    /// configured with a rotated-out (or unrelated) key must not start appending.
+    public func keyMismatches(signers: any LogSigners) async throws -> [String] {
+        var problems: [String] = []
+        for log in try await logs() {
+            guard let last = try await keyHistory(tenant: log.tenant).last else { continue }
+            let configured = try signers.verifierKey(forOrigin: log.origin)
+            guard configured != last.verifierKey else { continue }
+            let since = last.rotationSeq.map { " since its key rotation at seq \($0)" } ?? ""
+            problems.append(
+                "the log of tenant \(log.tenant) is signed by \(last.verifierKey)\(since), but the configured signing key is \(configured)"
+            )
+        }
+        return problems
+    }
+
+    /// The verifier key in effect for tree size `size` (a bundle starting at `size` names it).
+    public func verifierKey(tenant: String, atSize size: UInt64) async throws -> String {
+        if let k = LogKey.inEffect(at: size, in: try await keyHistory(tenant: tenant)) { return k.verifierKey }
+        return try await verifierKey(tenant: tenant)
+    }
+}
+
+/// What ``LedgerStore/rotateKey(tenant:to:receivedAt:)`` did.
+public struct KeyRotationResult: Hashable, Sendable {
+    /// The rotation entry's content.
+    public let rotation: KeyRotation
+    /// The handover checkpoint (size `rotation.seq + 1`), signed by both keys.
+    public let checkpoint: StoredCheckpoint
+    public init(rotation: KeyRotation, checkpoint: StoredCheckpoint) {
+        self.rotation = rotation
+        self.checkpoint = checkpoint
+    }
 }
 
 /// Everything the service needs from storage: the ledger, tokens, follower cursors, queries and

@@ -1,6 +1,7 @@
 import AttestCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded ledger store: one SQLite file in WAL mode with `synchronous=FULL`, so a commit is
 /// on disk before `append` returns.
@@ -145,6 +146,10 @@ public final class SQLiteLedgerStore: LedgerStore {
             let now = Timestamp.now()
             try db.execute(sql: "INSERT INTO logs (tenant, origin, created_at) VALUES (?, ?, ?)", arguments: [tenant, origin, now.microseconds])
             let logID = db.lastInsertedRowID
+            try db.execute(
+                sql: "INSERT INTO log_keys (log_id, from_size, verifier_key, rotation_seq, created_at) VALUES (?, 0, ?, NULL, ?)",
+                arguments: [logID, signer.verifierKey, now.microseconds]
+            )
             // Size 0 gets a signed checkpoint too, so a new log is verifiable from the start.
             let empty = Checkpoint(origin: origin, size: 0, root: Merkle.emptyRoot)
             let note = try SignedCheckpoint(signing: empty, with: signer).serialized
@@ -173,6 +178,46 @@ public final class SQLiteLedgerStore: LedgerStore {
     // MARK: Append
 
     public func append(tenant: String, events: [AuditEvent], receivedAt: Timestamp) async throws -> AppendResult {
+        try await appendBatch(tenant: tenant, receivedAt: receivedAt, handover: nil) { _, _ in events }
+    }
+
+    public func rotateKey(tenant: String, to newSigner: any NoteSigner, receivedAt: Timestamp) async throws -> KeyRotationResult {
+        let rotation = Mutex<KeyRotation?>(nil)
+        let result = try await appendBatch(tenant: tenant, receivedAt: receivedAt, handover: newSigner) { origin, seq in
+            let old = try self.signers.signer(forOrigin: origin)
+            let r = try KeyRotation.make(origin: origin, seq: seq, old: old, new: newSigner)
+            rotation.withLock { $0 = r }
+            guard let event = AuditEvent(stored: r.event(time: receivedAt)) else { throw StoreError(.corrupt, "rotation event does not parse") }
+            return [event]
+        }
+        guard let r = rotation.withLock({ $0 }) else { throw StoreError(.corrupt, "no rotation was made") }
+        return KeyRotationResult(rotation: r, checkpoint: result.checkpoint)
+    }
+
+    public func keyHistory(tenant: String) async throws -> [LogKey] {
+        try await read { db in
+            let (logID, _) = try self.logID(db, tenant)
+            return try Self.keyHistory(db, logID: logID)
+        }
+    }
+
+    static func keyHistory(_ db: Database, logID: Int64) throws -> [LogKey] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT from_size, verifier_key, rotation_seq FROM log_keys WHERE log_id = ? ORDER BY from_size",
+            arguments: [logID]
+        ).map { LogKey(fromSize: UInt64($0[0] as Int64), verifierKey: $0[1], rotationSeq: ($0[2] as Int64?).map(UInt64.init)) }
+    }
+
+    /// Appends the events `makeEvents(origin, size)` gives for the log's current size in one
+    /// transaction. With `handover`, the batch is a key rotation: its checkpoint is also signed by
+    /// the new key and the new key is recorded as in effect from the new size.
+    func appendBatch(
+        tenant: String,
+        receivedAt: Timestamp,
+        handover: (any NoteSigner)?,
+        makeEvents: @Sendable @escaping (String, UInt64) throws -> [AuditEvent]
+    ) async throws -> AppendResult {
         guard let info = try await log(tenant: tenant, create: true) else { throw StoreError(.notFound, "no log") }
         let signer = try signers.signer(forOrigin: info.origin)
         let signEntries = options.signEntries
@@ -186,6 +231,14 @@ public final class SQLiteLedgerStore: LedgerStore {
                 )
             else { throw StoreError(.corrupt, "log \(tenant) has no checkpoint") }
             let size = UInt64(head[0] as Int64)
+            // Only the key in effect may sign: after a rotation, a process still holding the old key
+            // must not extend the log (its checkpoints would not verify).
+            let current = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT verifier_key FROM log_keys WHERE log_id = ? ORDER BY from_size DESC LIMIT 1"),
+                arguments: [logID]
+            )
+            try LogKey.check(inEffect: current, signer: signer, origin: origin, handover: handover)
+            let events = try makeEvents(origin, size)
             var tree = try CompactRange(size: size, encoded: Array(head[1] as Data))
             var prev = Hash256.zero
             if size > 0 {
@@ -241,12 +294,21 @@ public final class SQLiteLedgerStore: LedgerStore {
                 return AppendResult(receipts: receipts, checkpoint: latest)
             }
             let root = tree.root
-            let note = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: tree.size, root: root), with: signer).serialized
+            let body = Checkpoint(origin: origin, size: tree.size, root: root).text
+            // The handover checkpoint is signed by the new key (in effect from here) and the old one.
+            let note = try SignedNote.sign(body, with: handover.map { [$0, signer] } ?? [signer]).serialized
             let now = Timestamp.now()
             try db.execute(
                 sql: "INSERT INTO checkpoints (log_id, size, root, note, frontier, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [logID, Int64(tree.size), Data(root.bytes), note, Data(tree.encoded), now.microseconds]
             )
+            if let handover {
+                let insertKey = "INSERT INTO log_keys (log_id, from_size, verifier_key, rotation_seq, created_at) VALUES (?, ?, ?, ?, ?)"
+                if current == nil {
+                    try db.execute(sql: insertKey, arguments: [logID, 0, signer.verifierKey, nil, now.microseconds])
+                }
+                try db.execute(sql: insertKey, arguments: [logID, Int64(tree.size), handover.verifierKey, Int64(size), now.microseconds])
+            }
             return AppendResult(receipts: receipts, checkpoint: StoredCheckpoint(size: tree.size, root: root, note: note, createdAt: now))
         }
     }
@@ -391,12 +453,15 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         if let stored { return stored }
         let root = range!.root
-        let note = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: try signers.signer(forOrigin: origin))
+        let signer = try signers.signer(forOrigin: origin)
+        try LogKey.checkOnDemand(size: size, history: try await keyHistory(tenant: tenant), signer: signer)
+        let note = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: signer)
         return StoredCheckpoint(size: size, root: root, note: note.serialized, createdAt: .now())
     }
 
     public func verifierKey(tenant: String) async throws -> String {
         guard let info = try await log(tenant: tenant, create: false) else { throw StoreError(.notFound, "no log for tenant \"\(tenant)\"") }
+        if let last = try await keyHistory(tenant: tenant).last { return last.verifierKey }
         return try signers.verifierKey(forOrigin: info.origin)
     }
 }

@@ -134,6 +134,26 @@ enum SQLiteSchema {
                     """
             )
         }
+        m.registerMigration("v5-keys") { db in
+            try db.execute(
+                sql: """
+                    -- Each log's key history (FORMAT §5, Key rotation): the first key from size 0, then one
+                    -- row per rotation. The rotation entries in the log are the authority; this is their index.
+                    CREATE TABLE log_keys (
+                        log_id INTEGER NOT NULL,
+                        from_size INTEGER NOT NULL,
+                        verifier_key TEXT NOT NULL,
+                        rotation_seq INTEGER,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (log_id, from_size)
+                    ) WITHOUT ROWID;
+                    CREATE TRIGGER log_keys_refuse_update BEFORE UPDATE ON log_keys
+                    BEGIN SELECT RAISE(ABORT, 'attest: log_keys is append-only: UPDATE refused'); END;
+                    CREATE TRIGGER log_keys_refuse_delete BEFORE DELETE ON log_keys
+                    BEGIN SELECT RAISE(ABORT, 'attest: log_keys is append-only: DELETE refused'); END;
+                    """
+            )
+        }
         return m
     }
 

@@ -12,7 +12,8 @@ public struct LogVerifier: Sendable {
 
     public let tenant: String
     public let origin: String
-    let key: Ed25519NoteVerifier
+    /// The key the caller trusts; it must turn up in the key history (see ``checkPinnedKey()``).
+    let pinned: any NoteVerifier
     var chain: ChainVerifier
     var pendingCheckpoints: [StoredCheckpoint] = []
     var checkpointCursor: UInt64 = 0
@@ -24,9 +25,13 @@ public struct LogVerifier: Sendable {
     /// The root of the verified prefix.
     public var root: Hash256 { chain.tree.root }
     public var signaturesChecked: UInt64 { chain.signaturesChecked }
+    /// The key history followed so far, oldest first.
+    public var keyHistory: [String] { chain.keyHistory }
 
     /// Starts a verification of `tenant`'s log against `key` (whose name must be the log origin).
-    public init(store: any LedgerStore, tenant: String, key: Ed25519NoteVerifier) async throws {
+    /// The log is read from the first key the store records for it (or `key` when it records
+    /// none); `key` must be somewhere in the key history followed (FORMAT §9).
+    public init(store: any LedgerStore, tenant: String, key: any NoteVerifier) async throws {
         guard let info = try await store.log(tenant: tenant, create: false) else {
             throw VerificationFailure(.malformed, "no log for tenant \"\(tenant)\"")
         }
@@ -35,8 +40,26 @@ public struct LogVerifier: Sendable {
         }
         self.tenant = tenant
         self.origin = info.origin
-        self.key = key
-        self.chain = ChainVerifier(origin: info.origin, entryKey: key)
+        self.pinned = key
+        var first = key
+        if let recorded = try await store.keyHistory(tenant: tenant).first, recorded.verifierKey != key.verifierKey {
+            do { first = try NoteVerifiers.parse(recorded.verifierKey) } catch {
+                throw VerificationFailure(.keyMismatch, "the store's first key for the log is not a valid verifier key: \(error.reason)")
+            }
+            guard first.name == info.origin else {
+                throw VerificationFailure(.keyMismatch, "the store's first key for the log is named \(first.name), not \(info.origin)")
+            }
+        }
+        self.chain = ChainVerifier(origin: info.origin, key: first)
+    }
+
+    /// Fails unless the pinned key is in the key history followed so far.
+    public func checkPinnedKey() throws(VerificationFailure) {
+        guard !chain.followed(pinned) else { return }
+        throw VerificationFailure(
+            .keyMismatch,
+            "the log is signed by \(chain.keyHistory.joined(separator: " -> ")), which does not include the pinned key \(pinned.verifierKey)"
+        )
     }
 
     mutating func refill(_ store: any LedgerStore) async throws {
@@ -51,7 +74,7 @@ public struct LogVerifier: Sendable {
         while let next = pendingCheckpoints.first, next.size == chain.tree.size {
             pendingCheckpoints.removeFirst()
             checkpointCursor = next.size + 1
-            let signed = try chain.check(checkpoint: next.note, key: key)
+            let signed = try chain.check(checkpoint: next.note)
             guard signed.checkpoint.root == next.root else {
                 throw VerificationFailure(
                     .badCheckpoint,
@@ -142,7 +165,7 @@ public enum StoreVerifier {
     public static func verify(
         store: any LedgerStore,
         tenant: String,
-        key: Ed25519NoteVerifier,
+        key: any NoteVerifier,
         progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) async -> VerificationReport {
         var report = VerificationReport()
@@ -164,6 +187,8 @@ public enum StoreVerifier {
             if let extra = try await verifier.checkpointBeyond(store) {
                 throw VerificationFailure(.sequenceGap, seq: size, "a checkpoint covers \(extra.size) entries but only \(size) are stored")
             }
+            try verifier.checkPinnedKey()
+            report.keyHistory = verifier.keyHistory
             report.range = 0..<size
             report.root = verifier.root
             report.signaturesChecked = verifier.signaturesChecked

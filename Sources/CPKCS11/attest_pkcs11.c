@@ -25,6 +25,7 @@ typedef unsigned char CK_BBOOL;
 typedef struct { CK_ATTRIBUTE_TYPE type; void *pValue; CK_ULONG ulValueLen; } CK_ATTRIBUTE;
 typedef struct { CK_MECHANISM_TYPE mechanism; void *pParameter; CK_ULONG ulParameterLen; } CK_MECHANISM;
 typedef struct { CK_BYTE major; CK_BYTE minor; } CK_VERSION;
+typedef struct { CK_ULONG ulMinKeySize; CK_ULONG ulMaxKeySize; CK_FLAGS flags; } CK_MECHANISM_INFO;
 typedef struct {
     CK_BYTE label[32];
     CK_BYTE manufacturerID[32];
@@ -40,12 +41,16 @@ typedef struct {
 
 #define CKR_OK 0x00UL
 #define CKR_USER_ALREADY_LOGGED_IN 0x100UL
+#define CKR_BUFFER_TOO_SMALL 0x150UL
 #define CKR_CRYPTOKI_ALREADY_INITIALIZED 0x191UL
 #define CKF_RW_SESSION 0x02UL
 #define CKF_SERIAL_SESSION 0x04UL
+#define CKF_SIGN 0x800UL
+#define CKF_GENERATE_KEY_PAIR 0x10000UL
 #define CKU_USER 1UL
 #define CKO_PUBLIC_KEY 2UL
 #define CKO_PRIVATE_KEY 3UL
+#define CKK_EC 0x03UL
 #define CKK_EC_EDWARDS 0x40UL
 #define CKA_CLASS 0x000UL
 #define CKA_TOKEN 0x001UL
@@ -58,6 +63,8 @@ typedef struct {
 #define CKA_EXTRACTABLE 0x162UL
 #define CKA_EC_PARAMS 0x180UL
 #define CKA_EC_POINT 0x181UL
+#define CKM_EC_KEY_PAIR_GEN 0x1040UL
+#define CKM_ECDSA 0x1041UL
 #define CKM_EC_EDWARDS_KEY_PAIR_GEN 0x1055UL
 #define CKM_EDDSA 0x1057UL
 
@@ -65,6 +72,8 @@ typedef CK_RV (*fn_Initialize)(void *);
 typedef CK_RV (*fn_Finalize)(void *);
 typedef CK_RV (*fn_GetSlotList)(CK_BBOOL, CK_SLOT_ID *, CK_ULONG *);
 typedef CK_RV (*fn_GetTokenInfo)(CK_SLOT_ID, CK_TOKEN_INFO *);
+typedef CK_RV (*fn_GetMechanismList)(CK_SLOT_ID, CK_MECHANISM_TYPE *, CK_ULONG *);
+typedef CK_RV (*fn_GetMechanismInfo)(CK_SLOT_ID, CK_MECHANISM_TYPE, CK_MECHANISM_INFO *);
 typedef CK_RV (*fn_OpenSession)(CK_SLOT_ID, CK_FLAGS, void *, void *, CK_SESSION_HANDLE *);
 typedef CK_RV (*fn_CloseSession)(CK_SESSION_HANDLE);
 typedef CK_RV (*fn_Login)(CK_SESSION_HANDLE, CK_USER_TYPE, CK_BYTE *, CK_ULONG);
@@ -84,6 +93,8 @@ struct attest_p11_ctx {
     fn_Finalize Finalize;
     fn_GetSlotList GetSlotList;
     fn_GetTokenInfo GetTokenInfo;
+    fn_GetMechanismList GetMechanismList;
+    fn_GetMechanismInfo GetMechanismInfo;
     fn_OpenSession OpenSession;
     fn_CloseSession CloseSession;
     fn_Login Login;
@@ -95,8 +106,11 @@ struct attest_p11_ctx {
     fn_GetAttributeValue GetAttributeValue;
     fn_SignInit SignInit;
     fn_Sign Sign;
+    CK_SLOT_ID slot;
     CK_SESSION_HANDLE session;
+    // The key that signs: set only by a successful find or generate.
     CK_OBJECT_HANDLE private_key;
+    CK_KEY_TYPE key_type; // CKK_EC_EDWARDS (Ed25519) or CKK_EC (P-256)
     int has_key;
 };
 
@@ -108,6 +122,12 @@ static int open_contexts = 0;
 
 // id-Ed25519 (RFC 8410), DER: the curve of CKK_EC_EDWARDS keys.
 static CK_BYTE ED25519_OID[] = {0x06, 0x03, 0x2B, 0x65, 0x70};
+// Other spellings of Ed25519 in CKA_EC_PARAMS that tokens use (read, never written): the
+// PrintableString curve name PKCS#11 3.0 allows, and the older GnuPG OID 1.3.6.1.4.1.11591.15.1.
+static const CK_BYTE ED25519_NAME[] = {0x13, 0x0C, 'e', 'd', 'w', 'a', 'r', 'd', 's', '2', '5', '5', '1', '9'};
+static const CK_BYTE ED25519_OLD_OID[] = {0x06, 0x09, 0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01};
+// prime256v1 / secp256r1 / NIST P-256 (1.2.840.10045.3.1.7), DER: the curve of P-256 CKK_EC keys.
+static CK_BYTE P256_OID[] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
 
 static void fail(char *err, size_t errlen, const char *what, CK_RV rv) {
     if (err && errlen) snprintf(err, errlen, "%s failed (PKCS#11 error 0x%lx)", what, rv);
@@ -129,7 +149,8 @@ static attest_p11_ctx *open_locked(const char *module, const char *token_label, 
         free(c);                                                                              \
         return NULL;                                                                          \
     }
-    LOAD(Initialize) LOAD(Finalize) LOAD(GetSlotList) LOAD(GetTokenInfo) LOAD(OpenSession) LOAD(CloseSession) LOAD(Login)
+    LOAD(Initialize) LOAD(Finalize) LOAD(GetSlotList) LOAD(GetTokenInfo) LOAD(GetMechanismList) LOAD(GetMechanismInfo)
+    LOAD(OpenSession) LOAD(CloseSession) LOAD(Login)
     LOAD(Logout) LOAD(GenerateKeyPair) LOAD(FindObjectsInit) LOAD(FindObjects) LOAD(FindObjectsFinal)
     LOAD(GetAttributeValue) LOAD(SignInit) LOAD(Sign)
 #undef LOAD
@@ -186,30 +207,60 @@ static attest_p11_ctx *open_locked(const char *module, const char *token_label, 
         free(c);
         return NULL;
     }
+    c->slot = found;
     open_contexts++;
     return c;
 }
 
-// CKA_EC_POINT of an Ed25519 key: the 32 bytes, DER OCTET STRING-wrapped (04 20 ...) or raw.
-static int read_public(attest_p11_ctx *c, CK_OBJECT_HANDLE pub, uint8_t out[32], char *err, size_t errlen) {
-    CK_BYTE buf[128];
-    CK_ATTRIBUTE a = {CKA_EC_POINT, buf, sizeof buf};
-    CK_RV rv = c->GetAttributeValue(c->session, pub, &a, 1);
-    if (rv != CKR_OK) {
-        fail(err, errlen, "reading CKA_EC_POINT", rv);
-        return -1;
-    }
-    if (a.ulValueLen == 34 && buf[0] == 0x04 && buf[1] == 32) memcpy(out, buf + 2, 32);
-    else if (a.ulValueLen == 32) memcpy(out, buf, 32);
-    else {
-        snprintf(err, errlen, "unexpected CKA_EC_POINT of %lu bytes for an Ed25519 key", a.ulValueLen);
-        return -1;
-    }
-    return 0;
+// What tells the two kinds of key Attest signs with apart, inside the token.
+typedef struct {
+    const char *name;                 // for messages
+    CK_KEY_TYPE key_type;             // CKA_KEY_TYPE
+    CK_MECHANISM_TYPE generate;       // the key-pair generation mechanism
+    const char *generate_name;        // its name, for messages
+    CK_MECHANISM_TYPE sign;           // the signing mechanism
+    CK_BYTE *params;                  // CKA_EC_PARAMS written when generating (the DER curve OID)
+    CK_ULONG params_len;
+    size_t point_len;                 // the raw public key: 32 bytes, or the 65-byte uncompressed point
+} key_kind;
+
+static const key_kind ED25519 = {"Ed25519", CKK_EC_EDWARDS, CKM_EC_EDWARDS_KEY_PAIR_GEN, "CKM_EC_EDWARDS_KEY_PAIR_GEN",
+                                 CKM_EDDSA, ED25519_OID, sizeof ED25519_OID, 32};
+static const key_kind P256 = {"ECDSA P-256", CKK_EC, CKM_EC_KEY_PAIR_GEN, "CKM_EC_KEY_PAIR_GEN",
+                              CKM_ECDSA, P256_OID, sizeof P256_OID, 65};
+
+static void select_key(attest_p11_ctx *c, const key_kind *k, CK_OBJECT_HANDLE priv) {
+    c->private_key = priv;
+    c->key_type = k->key_type;
+    c->has_key = 1;
 }
 
-static int find_one(attest_p11_ctx *c, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *out, char *err, size_t errlen) {
-    CK_KEY_TYPE kt = CKK_EC_EDWARDS;
+static int same_bytes(const CK_BYTE *a, CK_ULONG alen, const CK_BYTE *b, size_t blen) {
+    return alen == blen && memcmp(a, b, blen) == 0;
+}
+
+enum { CURVE_OTHER, CURVE_MATCHES, CURVE_UNKNOWN };
+
+// Whether the object's CKA_EC_PARAMS names the curve of `k`; CURVE_UNKNOWN when the token does not say.
+static int curve_of(attest_p11_ctx *c, const key_kind *k, CK_OBJECT_HANDLE obj) {
+    CK_BYTE buf[64];
+    CK_ATTRIBUTE a = {CKA_EC_PARAMS, buf, sizeof buf};
+    CK_RV rv = c->GetAttributeValue(c->session, obj, &a, 1);
+    // Longer than any named curve: explicit curve parameters, which Attest does not use.
+    if (rv == CKR_BUFFER_TOO_SMALL) return CURVE_OTHER;
+    if (rv != CKR_OK || a.ulValueLen > sizeof buf) return CURVE_UNKNOWN;
+    if (same_bytes(buf, a.ulValueLen, k->params, k->params_len)) return CURVE_MATCHES;
+    if (k == &ED25519 && (same_bytes(buf, a.ulValueLen, ED25519_NAME, sizeof ED25519_NAME) ||
+                          same_bytes(buf, a.ulValueLen, ED25519_OLD_OID, sizeof ED25519_OLD_OID)))
+        return CURVE_MATCHES;
+    return CURVE_OTHER;
+}
+
+// Finds the one object of class `cls` that is a `k` key labelled `label`: of k's key type and on k's
+// curve. Returns 0 when there is exactly one, 1 when there is none, -1 on error (or several).
+static int find_one(attest_p11_ctx *c, const key_kind *k, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *out,
+                    char *err, size_t errlen) {
+    CK_KEY_TYPE kt = k->key_type;
     CK_ATTRIBUTE tpl[] = {
         {CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &kt, sizeof kt}, {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)}};
     CK_RV rv = c->FindObjectsInit(c->session, tpl, 3);
@@ -217,47 +268,123 @@ static int find_one(attest_p11_ctx *c, CK_OBJECT_CLASS cls, const char *label, C
         fail(err, errlen, "C_FindObjectsInit", rv);
         return -1;
     }
+    CK_OBJECT_HANDLE found[16];
     CK_ULONG n = 0;
-    rv = c->FindObjects(c->session, out, 1, &n);
+    rv = c->FindObjects(c->session, found, 16, &n);
     c->FindObjectsFinal(c->session);
     if (rv != CKR_OK) {
         fail(err, errlen, "C_FindObjects", rv);
         return -1;
     }
-    return n == 1 ? 0 : 1;
+    int matches = 0;
+    for (CK_ULONG i = 0; i < n; i++) {
+        int curve = curve_of(c, k, found[i]);
+        // A public key must name its curve (an Ed25519 one may not: its 32-byte CKA_EC_POINT is
+        // checked instead). A private key that does not say is taken by key type and label: its
+        // public key, which must be there, said which curve the pair is on.
+        if (curve == CURVE_MATCHES || (curve == CURVE_UNKNOWN && (cls == CKO_PRIVATE_KEY || k == &ED25519))) {
+            if (matches++ == 0) *out = found[i];
+        }
+    }
+    if (matches > 1) {
+        snprintf(err, errlen, "the token holds %d %s %s keys labelled \"%s\"; Attest needs exactly one", matches, k->name,
+                 cls == CKO_PRIVATE_KEY ? "private" : "public", label);
+        return -1;
+    }
+    return matches == 1 ? 0 : 1;
 }
 
-static int find_locked(attest_p11_ctx *c, const char *label, uint8_t public_key[32], char *err, size_t errlen) {
-    CK_OBJECT_HANDLE priv, pub;
-    int r = find_one(c, CKO_PRIVATE_KEY, label, &priv, err, errlen);
-    if (r != 0) return r;
-    r = find_one(c, CKO_PUBLIC_KEY, label, &pub, err, errlen);
-    if (r == 1) snprintf(err, errlen, "the token has the private key \"%s\" but not its public key", label);
-    if (r != 0) return -1;
-    if (read_public(c, pub, public_key, err, errlen) != 0) return -1;
-    c->private_key = priv;
-    c->has_key = 1;
+// CKA_EC_POINT of a `k` key: for Ed25519 the 32-byte public key, for P-256 the 65-byte uncompressed
+// point 04 || X || Y; normally DER OCTET STRING-wrapped (04 len ...), raw in some tokens. Writes
+// the raw bytes to `out` (room for *len bytes) and their length to *len.
+static int read_point(attest_p11_ctx *c, const key_kind *k, CK_OBJECT_HANDLE pub, uint8_t *out, size_t *len, char *err,
+                      size_t errlen) {
+    CK_BYTE buf[160];
+    CK_ATTRIBUTE a = {CKA_EC_POINT, buf, sizeof buf};
+    CK_RV rv = c->GetAttributeValue(c->session, pub, &a, 1);
+    if (rv != CKR_OK) {
+        fail(err, errlen, "reading CKA_EC_POINT", rv);
+        return -1;
+    }
+    size_t want = k->point_len; // < 128: the DER length is one byte
+    CK_ULONG n = a.ulValueLen;
+    const CK_BYTE *p = NULL;
+    if (n == want + 2 && buf[0] == 0x04 && buf[1] == want) p = buf + 2;
+    else if (n == want + 3 && buf[0] == 0x04 && buf[1] == 0x81 && buf[2] == want) p = buf + 3; // long-form length
+    else if (n == want) p = buf;
+    if (!p || (k == &P256 && p[0] != 0x04)) {
+        snprintf(err, errlen, "unexpected CKA_EC_POINT of %lu bytes for an %s key (want %s%zu bytes)", n, k->name,
+                 k == &P256 ? "the uncompressed point, " : "", want);
+        return -1;
+    }
+    if (!out || !len || *len < want) {
+        snprintf(err, errlen, "no room for the %zu-byte %s public key", want, k->name);
+        return -1;
+    }
+    memcpy(out, p, want);
+    *len = want;
     return 0;
 }
 
-static int generate_locked(attest_p11_ctx *c, const char *label, uint8_t public_key[32], char *err, size_t errlen) {
+static int find_locked(attest_p11_ctx *c, const key_kind *k, const char *label, uint8_t *out, size_t *len, char *err,
+                       size_t errlen) {
+    CK_OBJECT_HANDLE priv, pub;
+    int r = find_one(c, k, CKO_PRIVATE_KEY, label, &priv, err, errlen);
+    if (r != 0) return r;
+    r = find_one(c, k, CKO_PUBLIC_KEY, label, &pub, err, errlen);
+    if (r == 1) snprintf(err, errlen, "the token has the %s private key \"%s\" but not its public key", k->name, label);
+    if (r != 0) return -1;
+    if (read_point(c, k, pub, out, len, err, errlen) != 0) return -1;
+    select_key(c, k, priv);
+    return 0;
+}
+
+static int generate_locked(attest_p11_ctx *c, const key_kind *k, const char *label, uint8_t *out, size_t *outlen, char *err,
+                           size_t errlen) {
     CK_BBOOL yes = 1, no = 0;
-    CK_MECHANISM mech = {CKM_EC_EDWARDS_KEY_PAIR_GEN, NULL, 0};
+    CK_MECHANISM mech = {k->generate, NULL, 0};
     CK_ULONG len = (CK_ULONG)strlen(label);
     CK_ATTRIBUTE pub_tpl[] = {
-        {CKA_TOKEN, &yes, 1}, {CKA_VERIFY, &yes, 1}, {CKA_LABEL, (void *)label, len}, {CKA_EC_PARAMS, ED25519_OID, sizeof ED25519_OID}};
+        {CKA_TOKEN, &yes, 1}, {CKA_VERIFY, &yes, 1}, {CKA_LABEL, (void *)label, len}, {CKA_EC_PARAMS, k->params, k->params_len}};
     CK_ATTRIBUTE priv_tpl[] = {{CKA_TOKEN, &yes, 1},       {CKA_PRIVATE, &yes, 1},     {CKA_SIGN, &yes, 1},
                                {CKA_SENSITIVE, &yes, 1},   {CKA_EXTRACTABLE, &no, 1},  {CKA_LABEL, (void *)label, len}};
     CK_OBJECT_HANDLE pub, priv;
     CK_RV rv = c->GenerateKeyPair(c->session, &mech, pub_tpl, 4, priv_tpl, 6, &pub, &priv);
     if (rv != CKR_OK) {
-        fail(err, errlen, "C_GenerateKeyPair (Ed25519: does the token support CKM_EC_EDWARDS_KEY_PAIR_GEN?)", rv);
+        char what[128];
+        snprintf(what, sizeof what, "C_GenerateKeyPair (%s: does the token support %s?)", k->name, k->generate_name);
+        fail(err, errlen, what, rv);
         return -1;
     }
-    if (read_public(c, pub, public_key, err, errlen) != 0) return -1;
-    c->private_key = priv;
-    c->has_key = 1;
+    if (read_point(c, k, pub, out, outlen, err, errlen) != 0) return -1;
+    select_key(c, k, priv);
     return 0;
+}
+
+// Whether the slot lists `m` (and, when the token describes it, with `flag`).
+static int mechanism_usable(attest_p11_ctx *c, const CK_MECHANISM_TYPE *list, CK_ULONG n, CK_MECHANISM_TYPE m, CK_FLAGS flag) {
+    for (CK_ULONG i = 0; i < n; i++) {
+        if (list[i] != m) continue;
+        CK_MECHANISM_INFO info;
+        if (c->GetMechanismInfo(c->slot, m, &info) != CKR_OK) return 1;
+        return (info.flags & flag) != 0;
+    }
+    return 0;
+}
+
+static int supports_eddsa_locked(attest_p11_ctx *c) {
+    CK_ULONG n = 0;
+    if (c->GetMechanismList(c->slot, NULL, &n) != CKR_OK) return -1;
+    CK_MECHANISM_TYPE *list = calloc(n ? n : 1, sizeof *list);
+    if (!list) return -1;
+    if (n && c->GetMechanismList(c->slot, list, &n) != CKR_OK) {
+        free(list);
+        return -1;
+    }
+    int r = mechanism_usable(c, list, n, CKM_EDDSA, CKF_SIGN) &&
+            mechanism_usable(c, list, n, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR);
+    free(list);
+    return r;
 }
 
 static int sign_locked(attest_p11_ctx *c, const uint8_t *data, size_t len, uint8_t signature[64], char *err, size_t errlen) {
@@ -265,16 +392,27 @@ static int sign_locked(attest_p11_ctx *c, const uint8_t *data, size_t len, uint8
         snprintf(err, errlen, "no signing key selected");
         return -1;
     }
-    CK_MECHANISM mech = {CKM_EDDSA, NULL, 0};
-    CK_RV rv = c->SignInit(c->session, &mech, c->private_key);
-    if (rv != CKR_OK) {
-        fail(err, errlen, "C_SignInit", rv);
+    // CKM_ECDSA signs a digest the caller computed: for Attest, SHA-256 of the message. Anything
+    // but 32 bytes is the message itself passed by mistake.
+    if (c->key_type == CKK_EC && len != 32) {
+        snprintf(err, errlen, "an ECDSA P-256 key signs a 32-byte SHA-256 digest, not %zu bytes", len);
         return -1;
     }
+    CK_MECHANISM mech = {c->key_type == CKK_EC ? CKM_ECDSA : CKM_EDDSA, NULL, 0};
+    CK_RV rv = c->SignInit(c->session, &mech, c->private_key);
+    if (rv != CKR_OK) {
+        fail(err, errlen, c->key_type == CKK_EC ? "C_SignInit (CKM_ECDSA)" : "C_SignInit (CKM_EDDSA)", rv);
+        return -1;
+    }
+    // Ed25519: R || S; ECDSA P-256: r || s, 32 bytes each.
     CK_ULONG siglen = 64;
     rv = c->Sign(c->session, (CK_BYTE *)data, (CK_ULONG)len, signature, &siglen);
-    if (rv != CKR_OK || siglen != 64) {
+    if (rv != CKR_OK) {
         fail(err, errlen, "C_Sign", rv);
+        return -1;
+    }
+    if (siglen != 64) {
+        snprintf(err, errlen, "C_Sign returned %lu bytes, not 64", siglen);
         return -1;
     }
     return 0;
@@ -307,14 +445,44 @@ attest_p11_ctx *attest_p11_open(const char *module, const char *token_label, con
 
 int attest_p11_generate_ed25519(attest_p11_ctx *c, const char *label, uint8_t public_key[32], char *err, size_t errlen) {
     pthread_mutex_lock(&lock);
-    int r = generate_locked(c, label, public_key, err, errlen);
+    size_t len = 32;
+    int r = generate_locked(c, &ED25519, label, public_key, &len, err, errlen);
     pthread_mutex_unlock(&lock);
     return r;
 }
 
 int attest_p11_find_ed25519(attest_p11_ctx *c, const char *label, uint8_t public_key[32], char *err, size_t errlen) {
     pthread_mutex_lock(&lock);
-    int r = find_locked(c, label, public_key, err, errlen);
+    size_t len = 32;
+    int r = find_locked(c, &ED25519, label, public_key, &len, err, errlen);
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+int attest_p11_supports_eddsa(attest_p11_ctx *c) {
+    pthread_mutex_lock(&lock);
+    int r = supports_eddsa_locked(c);
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+int attest_p11_generate_p256(attest_p11_ctx *c, const char *label, uint8_t *point, size_t *len, char *err, size_t errlen) {
+    pthread_mutex_lock(&lock);
+    int r = generate_locked(c, &P256, label, point, len, err, errlen);
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+int attest_p11_find_p256(attest_p11_ctx *c, const char *label, uint8_t *point, size_t *len, char *err, size_t errlen) {
+    pthread_mutex_lock(&lock);
+    int r = find_locked(c, &P256, label, point, len, err, errlen);
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+int attest_p11_key_algorithm(attest_p11_ctx *c) {
+    pthread_mutex_lock(&lock);
+    int r = !c->has_key ? 0 : c->key_type == CKK_EC_EDWARDS ? ATTEST_P11_ED25519 : ATTEST_P11_ECDSA_P256;
     pthread_mutex_unlock(&lock);
     return r;
 }

@@ -48,7 +48,7 @@ struct ExportCommand: AsyncParsableCommand {
         let prefix = try await ledger.compactRange(tenant: store.tenant, size: start)
         let header = BundleHeader(
             origin: log.origin,
-            verifierKey: try await ledger.verifierKey(tenant: store.tenant),
+            verifierKey: try await ledger.verifierKey(tenant: store.tenant, atSize: start),
             start: start,
             prefix: prefix.nodes
         )

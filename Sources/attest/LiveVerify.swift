@@ -6,8 +6,8 @@ import Foundation
 #endif
 
 /// `attest verify --server URL`: checks a running log from outside, remembering what it saw
-/// (FORMAT §8). Uses only the public API: /v1/checkpoint, /v1/pubkey, /v1/proofs/consistency and,
-/// with --full, /v1/export.
+/// (FORMAT §8). Uses only the public API: /v1/checkpoint, /v1/pubkey, /v1/proofs/consistency,
+/// /v1/keys and /v1/export (one rotation entry at a time; everything with --full).
 struct LiveVerify {
     let base: URL
     let token: String?
@@ -52,9 +52,25 @@ struct LiveVerify {
         }
     }
 
+    /// The server's key history (`GET /v1/keys`): untrusted, only a list of rotations to check.
+    func keyHistory() async throws -> [LogMonitor.ListedKey] {
+        let data = try await get("v1/keys")
+        guard let v = try? JSONParser.parse(Array(data)), case .array(let items)? = v["keys"] else {
+            throw CLIError.usage("the key history from \(base) is not the documented JSON")
+        }
+        return try items.map { item in
+            guard case .string(let key)? = item["verifier_key"] else {
+                throw CLIError.usage("the key history from \(base) has an entry without verifier_key")
+            }
+            var seq: UInt64?
+            if case .int(let r)? = item["rotation_seq"], r >= 0 { seq = UInt64(r) }
+            return LogMonitor.ListedKey(verifierKey: key, rotationSeq: seq)
+        }
+    }
+
     /// Downloads the bundle of `[0, size)` and verifies every entry, the chain, the tree and the
     /// checkpoint; its root must be the accepted checkpoint's root.
-    func full(size: UInt64, root: Hash256, key: Ed25519NoteVerifier) async throws -> VerificationReport {
+    func full(size: UInt64, root: Hash256, key: any NoteVerifier) async throws -> VerificationReport {
         let data = try await get("v1/export", ["start": "0", "end": String(size)])
         var verifier = BundleVerifier(pinnedKey: key)
         let bytes = Array(data)

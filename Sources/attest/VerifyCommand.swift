@@ -74,9 +74,9 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var pinned: [Ed25519NoteVerifier] = []
+        var pinned: [any NoteVerifier] = []
         for k in key {
-            do { pinned.append(try Ed25519NoteVerifier(verifierKey: k)) } catch {
+            do { pinned.append(try NoteVerifiers.parse(k)) } catch {
                 throw CLIError.usage("--key \(k): \(error.reason)")
             }
         }
@@ -94,7 +94,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
-    func verifyBundle(_ pinned: [Ed25519NoteVerifier]) throws -> VerificationReport {
+    func verifyBundle(_ pinned: [any NoteVerifier]) throws -> VerificationReport {
         guard pinned.count <= 1 else { throw CLIError.usage("a bundle holds one log: give at most one --key") }
         var verifier = BundleVerifier(pinnedKey: pinned.first, requireEntrySignatures: requireEntrySignatures)
         let handle: FileHandle
@@ -126,7 +126,7 @@ struct VerifyCommand: AsyncParsableCommand {
         return verifier.finish()
     }
 
-    func verifyStore(_ pinned: [Ed25519NoteVerifier]) async throws -> [VerificationReport] {
+    func verifyStore(_ pinned: [any NoteVerifier]) async throws -> [VerificationReport] {
         let dir = DataDirectory(path: dataDir!)
         let (store, installationKey) = try await DataDirOptions.open(dir, create: false)
         var logs = try await store.logs()
@@ -138,7 +138,7 @@ struct VerifyCommand: AsyncParsableCommand {
         var reports: [VerificationReport] = []
         for log in logs {
             // A pinned key for this origin wins; otherwise the data directory's own key.
-            let key = try pinned.first(where: { $0.name == log.origin }) ?? installationKey.renamed(log.origin).verifier
+            let key: any NoteVerifier = try pinned.first(where: { $0.name == log.origin }) ?? installationKey.renamed(log.origin).verifier
             var progress = Progress("verifying \(log.tenant)")
             let report = await StoreVerifier.verify(store: store, tenant: log.tenant, key: key) { done, total in
                 progress.update(done, of: total)
@@ -150,21 +150,21 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     /// `--server`: the log's checkpoint against the pinned key and the saved state.
-    func verifyServer(_ pinned: Ed25519NoteVerifier?) async throws {
+    func verifyServer(_ pinned: (any NoteVerifier)?) async throws {
         guard let url = URL(string: server!), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw CLIError.usage("--server \(server!): give an http:// or https:// URL")
         }
         let live = LiveVerify(base: url, token: token ?? ProcessInfo.processInfo.environment["ATTEST_TOKEN"], tenant: tenant)
         let statePath = state!
         let saved = try LiveVerify.readState(statePath)
-        let key: Ed25519NoteVerifier
+        let key: any NoteVerifier
         if let pinned {
             key = pinned
         } else if let saved {
-            key = try Ed25519NoteVerifier(verifierKey: saved.verifierKey)
+            key = try NoteVerifiers.parse(saved.verifierKey)
         } else if trustFirstUse {
             let text = String(decoding: try await live.get("v1/pubkey"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            do { key = try Ed25519NoteVerifier(verifierKey: text) } catch {
+            do { key = try NoteVerifiers.parse(text) } catch {
                 throw CLIError.usage("the server's key \(text) is not a verifier key: \(error.reason)")
             }
             printError("trusting the server's key on first use: \(key.verifierKey)")
@@ -196,9 +196,15 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let outcome: LogMonitor.Outcome
         do {
-            outcome = try await LogMonitor.check(note: note, key: key, state: saved, now: .now()) { old, new in
-                try await live.consistencyProof(old, new)
-            }
+            outcome = try await LogMonitor.check(
+                note: note,
+                pinned: key,
+                state: saved,
+                now: .now(),
+                consistencyProof: { old, new in try await live.consistencyProof(old, new) },
+                keyHistory: { try await live.keyHistory() },
+                rotationBundle: { seq in Array(try await live.get("v1/export", ["start": String(seq), "end": String(seq + 1)])) }
+            )
         } catch let e as LogMonitorError {
             print("FAIL \(key.name): \(e.code): \(e.reason)")
             printError("\(statePath) was not changed")
@@ -224,6 +230,12 @@ struct VerifyCommand: AsyncParsableCommand {
         case (let old?, false): history = old == size ? "unchanged since last run" : "the log was empty before"
         }
         let witnessed = minWitnesses > 0 ? "; cosigned by \(minWitnesses)+ witness(es)" : ""
-        print("OK \(key.name): \(size) entries, root \(outcome.accepted.root.hex); \(history)\(full ? "; every entry verified" : "")\(witnessed)")
+        let rotated =
+            outcome.rotationsFollowed.isEmpty
+            ? ""
+            : "; followed key rotation at seq \(outcome.rotationsFollowed.map(String.init).joined(separator: ", ")), key now \(outcome.accepted.verifierKey)"
+        print(
+            "OK \(key.name): \(size) entries, root \(outcome.accepted.root.hex); \(history)\(full ? "; every entry verified" : "")\(witnessed)\(rotated)"
+        )
     }
 }

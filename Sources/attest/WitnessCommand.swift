@@ -63,9 +63,9 @@ struct WitnessServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !log.isEmpty else { throw CLIError.usage("give at least one --log VKEY to witness") }
-        var logs: [Ed25519NoteVerifier] = []
+        var logs: [any NoteVerifier] = []
         for k in log {
-            do { logs.append(try Ed25519NoteVerifier(verifierKey: k)) } catch { throw CLIError.usage("--log \(k): \(error.reason)") }
+            do { logs.append(try NoteVerifiers.parse(k)) } catch { throw CLIError.usage("--log \(k): \(error.reason)") }
         }
         guard let text = try? String(contentsOfFile: key, encoding: .utf8) else { throw CLIError.usage("cannot read \(key)") }
         let signer: Ed25519NoteSigner

@@ -28,7 +28,7 @@ struct LogMonitorTests {
 
     func accept(_ log: Log, size: Int, state: LogMonitor.State?, proofFrom other: Log? = nil) async throws -> LogMonitor.Outcome {
         let source = other ?? log
-        return try await LogMonitor.check(note: try log.note(size), key: log.signer.verifier, state: state, now: .now()) { m, n in
+        return try await LogMonitor.check(note: try log.note(size), pinned: log.signer.verifier, state: state, now: .now()) { m, n in
             try source.proof(m, n)
         }
     }
@@ -82,7 +82,7 @@ struct LogMonitorTests {
         // A proof that does not fit (e.g. replayed from elsewhere) is a failure too.
         #expect(
             await failure {
-                _ = try await LogMonitor.check(note: try log.note(45), key: log.signer.verifier, state: seen, now: .now()) { _, _ in
+                _ = try await LogMonitor.check(note: try log.note(45), pinned: log.signer.verifier, state: seen, now: .now()) { _, _ in
                     [Hash256.zero]
                 }
             } == .fork
@@ -97,7 +97,7 @@ struct LogMonitorTests {
         // Signed by another key with the same name: the pinned key does not verify it.
         #expect(
             await failure {
-                _ = try await LogMonitor.check(note: try log.note(12, signer: impostor), key: log.signer.verifier, state: seen, now: .now()) {
+                _ = try await LogMonitor.check(note: try log.note(12, signer: impostor), pinned: log.signer.verifier, state: seen, now: .now()) {
                     try log.proof($0, $1)
                 }
             } == .badSignature
@@ -105,7 +105,7 @@ struct LogMonitorTests {
         // The verifier pinned a different key than the state remembers (another log or a rotation).
         #expect(
             await failure {
-                _ = try await LogMonitor.check(note: try log.note(12, signer: impostor), key: impostor.verifier, state: seen, now: .now()) {
+                _ = try await LogMonitor.check(note: try log.note(12, signer: impostor), pinned: impostor.verifier, state: seen, now: .now()) {
                     try log.proof($0, $1)
                 }
             } == .keyChanged
@@ -116,7 +116,7 @@ struct LogMonitorTests {
             await failure {
                 _ = try await LogMonitor.check(
                     note: try log.note(12, signer: otherTenant, origin: "attest.example.com/globex"),
-                    key: log.signer.verifier,
+                    pinned: log.signer.verifier,
                     state: seen,
                     now: .now()
                 ) { try log.proof($0, $1) }
@@ -125,7 +125,7 @@ struct LogMonitorTests {
         // A note that is not a signed checkpoint at all.
         #expect(
             await failure {
-                _ = try await LogMonitor.check(note: "<html>", key: log.signer.verifier, state: seen, now: .now()) { try log.proof($0, $1) }
+                _ = try await LogMonitor.check(note: "<html>", pinned: log.signer.verifier, state: seen, now: .now()) { try log.proof($0, $1) }
             } == .badSignature
         )
     }

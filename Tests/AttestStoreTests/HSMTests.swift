@@ -30,6 +30,9 @@ struct HSMTests {
     func keyLifecycle() throws {
         let config = try Self.config()
         let key = try PKCS11Key.open(config, create: true)
+        // SoftHSM2 has CKM_EDDSA, so the automatic choice is Ed25519.
+        #expect(key.algorithm == .ed25519)
+        #expect(key.publicKey.count == 32)
         #expect(key.extractable == false)
         #expect(throws: PKCS11Error.self) { try PKCS11Key.open(config, create: true) }
         let again = try PKCS11Key.open(config)
@@ -42,6 +45,60 @@ struct HSMTests {
         var missing = config
         missing.keyLabel = "no-such-key"
         #expect(throws: PKCS11Error.self) { try PKCS11Key.open(missing) }
+    }
+
+    @Test("an ECDSA P-256 key made in the token is not extractable, signs type-0x02 notes, and is found again automatically")
+    func p256KeyLifecycle() throws {
+        var config = try Self.config()
+        config.algorithm = .ecdsaP256
+        let key = try PKCS11Key.open(config, create: true)
+        #expect(key.algorithm == .ecdsaP256)
+        #expect(key.extractable == false)
+        // The DER SubjectPublicKeyInfo of an uncompressed P-256 point: 26 bytes of header, 65 of point.
+        #expect(key.publicKey.count == 91)
+        #expect(throws: PKCS11Error.self) { try PKCS11Key.open(config, create: true) }
+
+        let origin = "hsm.test/p256"
+        let signer = try PKCS11NoteSigner(name: origin, key: key)
+        let text = "\(origin)\n1\n\(Hash256.zero.base64)\n"
+        let note = try SignedNote.sign(text, with: [signer])
+        // A type-0x02 verifier key, read by the ordinary parser: the token's signatures are plain
+        // ECDSA P-256 over SHA-256, DER-encoded.
+        #expect(signer.verifierKey.hasPrefix("\(origin)+\(NoteKeyName.hex8(signer.keyID))+"))
+        let parsed = try NoteVerifiers.parse(signer.verifierKey)
+        #expect(parsed is P256NoteVerifier)
+        #expect(parsed.keyID == signer.keyID)
+        #expect(try note.verify(with: [parsed]).count == 1)
+        let direct = try P256NoteVerifier(name: origin, spki: key.publicKey)
+        #expect(direct.keyID == P256NoteVerifier.keyID(spki: key.publicKey))
+        #expect(direct.verifierKey == signer.verifierKey)
+        #expect(signer.verifier.verifierKey == signer.verifierKey)
+        #expect(try SignedNote(parsing: note.serialized).verify(with: [direct]).count == 1)
+        #expect(direct.verify(Array(text.utf8), signature: note.signatures[0].signature))
+
+        // The same signature over another message does not verify.
+        let modified = "\(origin)\n2\n\(Hash256.zero.base64)\n"
+        #expect(!direct.verify(Array(modified.utf8), signature: note.signatures[0].signature))
+        do {
+            try SignedNote(text: modified, signatures: note.signatures).verify(with: [parsed])
+            Issue.record("a modified note verified")
+        } catch { #expect(error.code == .invalidSignature) }
+
+        // Opened again with the algorithm left automatic, the label finds the same P-256 key (even
+        // though the token also supports Ed25519), and it still signs.
+        var automatic = config
+        automatic.algorithm = nil
+        let again = try PKCS11Key.open(automatic)
+        #expect(again.algorithm == .ecdsaP256)
+        #expect(again.publicKey == key.publicKey)
+        let againSigner = try PKCS11NoteSigner(name: origin, key: again)
+        #expect(againSigner.verifierKey == signer.verifierKey)
+        #expect(try SignedNote.sign(text, with: [againSigner]).verify(with: [parsed]).count == 1)
+        // A label names one key, whatever its algorithm; and the Ed25519 search ignores P-256 keys.
+        #expect(throws: PKCS11Error.self) { try PKCS11Key.open(automatic, create: true) }
+        var ed25519 = config
+        ed25519.algorithm = .ed25519
+        #expect(throws: PKCS11Error.self) { try PKCS11Key.open(ed25519) }
     }
 
     @Test("a wrong PIN, an unknown token and a missing module are named")

@@ -9,9 +9,15 @@ Usage:
 
 Prints one line: ``OK <origin> <start> <end> <root-hex>`` (exit 0) or
 ``FAIL <seq-or-"-"> <reason>`` (exit 1). Bad usage or an unreadable file: message on
-stderr, exit 2.
+stderr, exit 2. With ``--json`` the success object also lists the key history followed
+(``"keys"``, oldest first).
 
-Dependencies: the Python 3.11 standard library and ``cryptography`` (Ed25519 only).
+Keys may be Ed25519 (signed-note type 0x01) or ECDSA P-256 (type 0x02). Key rotations
+recorded in the log (``ledger.key_rotation`` entries) are followed: the header's
+``verifier_key`` is the key in effect at ``start``, each rotation entry hands over to its
+``new_key``, and the pinned ``--key`` must be one of the keys of that history (FORMAT.md §5, §7).
+
+Dependencies: the Python 3.11 standard library and ``cryptography`` (Ed25519, ECDSA P-256).
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ __all__ = [
     "JSONError", "VerifyError", "KeyError_", "NoteError",
     "strict_loads", "jcs", "format_number",
     "leaf_hash", "node_hash", "EMPTY_ROOT", "CompactRange", "mth",
-    "VerifierKey", "parse_verifier_key", "parse_private_key", "key_id",
+    "VerifierKey", "parse_verifier_key", "parse_private_key", "key_id", "ALG_ED25519", "ALG_ECDSA",
+    "RotationError", "rotation_statement", "is_rotation_entry", "check_rotation_entry",
     "SignedNote", "parse_signed_note", "verify_note", "Checkpoint", "parse_checkpoint",
     "entry_signature_message", "verify_bundle_lines", "verify_bundle_file", "main",
 ]
@@ -385,10 +392,13 @@ def is_hex64(s: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Keys (C2SP signed-note, Ed25519)
+# Keys (C2SP signed-note: Ed25519 type 0x01, ECDSA P-256 type 0x02)
 # ---------------------------------------------------------------------------
 
 ALG_ED25519 = 0x01
+ALG_ECDSA = 0x02
+# DER SubjectPublicKeyInfo of a P-256 key with an uncompressed point (RFC 5480).
+P256_SPKI_LEN = 91
 
 
 def is_valid_key_name(name: str) -> bool:
@@ -399,32 +409,103 @@ def is_valid_key_name(name: str) -> bool:
 
 
 def key_id(name: str, pubkey: bytes, alg: int = ALG_ED25519) -> bytes:
-    """First 4 bytes of SHA-256(key name ‖ 0x0A ‖ alg ‖ public key)."""
+    """The signed-note key ID of a key.
+
+    Ed25519 (0x01): first 4 bytes of SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ public key).
+    ECDSA (0x02): first 4 bytes of SHA-256(DER SubjectPublicKeyInfo); the name and the type
+    byte are not hashed (FORMAT.md §5 Keys, C2SP signed-note).
+    """
+    if alg == ALG_ECDSA:
+        return hashlib.sha256(pubkey).digest()[:4]
     return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([alg]) + pubkey).digest()[:4]
 
 
+def _load_p256_spki(der: bytes):
+    """Load a DER SPKI that must be a NIST P-256 public key in its canonical encoding."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    try:
+        pk = serialization.load_der_public_key(der)
+    except (ValueError, TypeError) as e:
+        raise KeyError_(f"ECDSA key data is not a DER SubjectPublicKeyInfo: {e}") from None
+    except Exception as e:  # e.g. cryptography.exceptions.UnsupportedAlgorithm
+        raise KeyError_(f"ECDSA key data is not a supported public key: {e}") from None
+    if not isinstance(pk, ec.EllipticCurvePublicKey):
+        raise KeyError_("type 0x02 key is not an elliptic-curve public key")
+    if not isinstance(pk.curve, ec.SECP256R1):
+        raise KeyError_(f"ECDSA key is on {pk.curve.name}, only NIST P-256 is supported")
+    # The key ID hashes these exact bytes, so only the one canonical encoding (91 bytes,
+    # named curve, uncompressed point) is accepted.
+    canonical = pk.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if canonical != der or len(der) != P256_SPKI_LEN:
+        raise KeyError_("ECDSA key is not the canonical DER SPKI of a P-256 key (uncompressed point)")
+    return pk
+
+
 class VerifierKey:
-    def __init__(self, name: str, kid: bytes, pubkey: bytes, text: str):
+    """A signed-note verifier key: Ed25519 (``alg`` 0x01) or ECDSA P-256 (``alg`` 0x02).
+
+    ``pubkey`` is the key data after the type byte: 32 raw bytes for Ed25519, the DER
+    SubjectPublicKeyInfo for ECDSA. ``text`` is the verifier key string it was parsed from.
+    """
+
+    def __init__(self, name: str, kid: bytes, pubkey: bytes, text: str, alg: int = ALG_ED25519):
         self.name = name
         self.key_id = kid
         self.pubkey = pubkey
         self.text = text
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-        self._pk = Ed25519PublicKey.from_public_bytes(pubkey)
+        self.alg = alg
+        if alg == ALG_ED25519:
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+            self._pk = Ed25519PublicKey.from_public_bytes(pubkey)
+        elif alg == ALG_ECDSA:
+            self._pk = _load_p256_spki(pubkey)
+        else:
+            raise KeyError_(f"unsupported signature type 0x{alg:02x}")
 
     def verify(self, signature: bytes, message: bytes) -> bool:
+        """Verify ``signature`` over ``message`` with this key's type.
+
+        Ed25519: 64-byte RFC 8032 signature. ECDSA: ASN.1 DER ECDSA-Sig-Value over
+        SHA-256(message); only strict DER is accepted.
+        """
         from cryptography.exceptions import InvalidSignature
-        if len(signature) != 64:
-            return False
+        if self.alg == ALG_ED25519:
+            if len(signature) != 64:
+                return False
+            try:
+                self._pk.verify(signature, message)
+                return True
+            except InvalidSignature:
+                return False
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import (
+            decode_dss_signature, encode_dss_signature)
         try:
-            self._pk.verify(signature, message)
-            return True
-        except InvalidSignature:
+            r, s = decode_dss_signature(signature)
+        except (ValueError, TypeError):
             return False
+        if r <= 0 or s <= 0 or encode_dss_signature(r, s) != signature:
+            return False  # not strict DER (trailing bytes, BER lengths, padding)
+        try:
+            self._pk.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+            return True
+        except (InvalidSignature, ValueError):
+            return False
+
+    def __repr__(self) -> str:
+        return f"VerifierKey({self.text!r})"
 
 
 def parse_verifier_key(text: str) -> VerifierKey:
-    """Parse ``name+hex8+base64(0x01 ‖ pubkey)``, splitting at the first two '+' only."""
+    """Parse ``name+hex8+base64(type ‖ key data)``, splitting at the first two '+' only.
+
+    Type 0x01: 32-byte Ed25519 public key. Type 0x02: DER SPKI of a NIST P-256 key. The
+    key ID is checked in both cases.
+    """
+    if not isinstance(text, str):
+        raise KeyError_("verifier key is not a string")
     fields = text.split("+", 2)
     if len(fields) != 3:
         raise KeyError_("verifier key must be name+hex8+base64")
@@ -437,13 +518,20 @@ def parse_verifier_key(text: str) -> VerifierKey:
         raw = b64decode_strict(b64)
     except ValueError as e:
         raise KeyError_(f"key data: {e}") from None
-    if len(raw) != 33 or raw[0] != ALG_ED25519:
-        raise KeyError_("key data must be 0x01 followed by a 32-byte Ed25519 public key")
-    pub = raw[1:]
+    if not raw:
+        raise KeyError_("empty key data")
+    alg, pub = raw[0], raw[1:]
+    if alg == ALG_ED25519:
+        if len(pub) != 32:
+            raise KeyError_("key data must be 0x01 followed by a 32-byte Ed25519 public key")
+    elif alg == ALG_ECDSA:
+        _load_p256_spki(pub)  # raises KeyError_ for anything but a canonical P-256 SPKI
+    else:
+        raise KeyError_(f"unsupported signature type 0x{alg:02x} (only 0x01 Ed25519 and 0x02 ECDSA P-256)")
     kid = bytes.fromhex(hex8)
-    if key_id(name, pub) != kid:
+    if key_id(name, pub, alg) != kid:
         raise KeyError_("key ID does not match the key name and public key")
-    return VerifierKey(name, kid, pub, text)
+    return VerifierKey(name, kid, pub, text, alg)
 
 
 def parse_private_key(text: str) -> tuple[str, bytes, bytes]:
@@ -524,18 +612,31 @@ def parse_signed_note(note: str) -> SignedNote:
     return SignedNote(text, sigs)
 
 
-def verify_note(note: SignedNote, key: VerifierKey) -> None:
-    """Signatures by unknown (name, key ID) are ignored; a bad known one or none at all fails."""
+def verify_note(note: SignedNote, key: VerifierKey, also_known: Iterable[VerifierKey] = (),
+                label: str = "pinned key") -> None:
+    """Check the signatures of ``note`` (C2SP signed-note).
+
+    ``key`` must have signed it: at least one signature line by (key name, key ID) of ``key``,
+    and every such line must verify. ``also_known`` are further keys the caller knows (for a
+    bundle: the other keys of the key history it followed); their lines are not required but
+    must verify if present ("if a signature from a known key fails to verify, clients SHOULD
+    reject the whole note"). Lines by any other (name, key ID) are ignored. ``label`` names
+    ``key`` in the error messages.
+    """
+    others = [k for k in also_known if k.text != key.text]
     known = 0
     body = note.text.encode("utf-8")
     for s in note.sigs:
-        if s.name != key.name or s.key_id != key.key_id:
+        if s.name == key.name and s.key_id == key.key_id:
+            if not key.verify(s.sig, body):
+                raise NoteError(f"checkpoint signature by the {label} does not verify")
+            known += 1
             continue
-        if not key.verify(s.sig, body):
-            raise NoteError("checkpoint signature by the pinned key does not verify")
-        known += 1
+        for k in others:
+            if s.name == k.name and s.key_id == k.key_id and not k.verify(s.sig, body):
+                raise NoteError(f"checkpoint signature by {k.text} (an earlier key of the log) does not verify")
     if known == 0:
-        raise NoteError("checkpoint is not signed by the pinned key")
+        raise NoteError(f"checkpoint is not signed by the {label}")
 
 
 class Checkpoint:
@@ -606,6 +707,74 @@ def entry_signature_message(entry_hash: bytes) -> bytes:
     return ENTRY_SIG_DOMAIN + entry_hash
 
 
+# ---------------------------------------------------------------------------
+# Key rotation (FORMAT.md §5 "Key rotation")
+# ---------------------------------------------------------------------------
+
+ROTATION_ACTION = "ledger.key_rotation"
+ROTATION_MEMBERS = {"old_key", "new_key", "old_signature", "new_signature"}
+ROTATION_DOMAIN = "attest-key-rotation/v1"
+
+
+class RotationError(ValueError):
+    """A rotation entry is malformed or does not verify."""
+
+
+def rotation_statement(origin: str, seq: int, old_key: str, new_key: str) -> bytes:
+    """``attest-key-rotation/v1\n<origin>\n<R, decimal>\n<old_key>\n<new_key>\n`` as UTF-8."""
+    return f"{ROTATION_DOMAIN}\n{origin}\n{seq}\n{old_key}\n{new_key}\n".encode("utf-8")
+
+
+def is_rotation_entry(entry: dict) -> bool:
+    """True when ``event.action`` is exactly the string ``ledger.key_rotation``."""
+    event = entry.get("event")
+    return isinstance(event, dict) and event.get("action") == ROTATION_ACTION
+
+
+def check_rotation_entry(entry: dict, current: VerifierKey) -> VerifierKey:
+    """Check a rotation entry against the key in effect ``current``; return its new key.
+
+    ``entry`` is a well-formed section 3 entry whose ``event.action`` is ``ledger.key_rotation``.
+    Raises RotationError with a reason; a reason about ``old_key`` not being the key in effect
+    starts with "key mismatch".
+    """
+    origin, seq = entry["log"], entry["seq"]
+    attrs = entry["event"].get("attributes")
+    if not isinstance(attrs, dict):
+        raise RotationError("key rotation entry: event.attributes is missing or not an object")
+    kr = attrs.get("key_rotation")
+    if not isinstance(kr, dict):
+        raise RotationError("key rotation entry: event.attributes.key_rotation is missing or not an object")
+    if set(kr) != ROTATION_MEMBERS:
+        raise RotationError("key rotation entry: key_rotation must have exactly the members "
+                            "old_key, new_key, old_signature, new_signature")
+    if not all(isinstance(kr[m], str) for m in ROTATION_MEMBERS):
+        raise RotationError("key rotation entry: key_rotation members must be strings")
+    if kr["old_key"] != current.text:
+        raise RotationError("key mismatch: rotation old_key is not the key in effect")
+    old = current
+    if old.name != origin:  # cannot happen: the key in effect is always named after the log
+        raise RotationError("key rotation entry: old_key is not named after the log origin")
+    try:
+        new = parse_verifier_key(kr["new_key"])
+    except KeyError_ as e:
+        raise RotationError(f"key rotation entry: new_key is not a valid verifier key: {e}") from None
+    if new.name != origin:
+        raise RotationError("key rotation entry: new_key is not named after the log origin")
+    if new.text == old.text:
+        raise RotationError("key rotation entry: new_key equals old_key")
+    stmt = rotation_statement(origin, seq, old.text, new.text)
+    for member, k in (("old_signature", old), ("new_signature", new)):
+        try:
+            sig = b64decode_strict(kr[member])
+        except ValueError:
+            raise RotationError(f"key rotation entry: {member} is not canonical base64") from None
+        if not k.verify(sig, stmt):
+            raise RotationError(f"key rotation entry: {member} does not verify with "
+                                f"{'old_key' if k is old else 'new_key'}")
+    return new
+
+
 def _check_entry_shape(entry: Any) -> str | None:
     """Return None if ``entry`` is a well-formed section 3 entry, else a reason."""
     if not isinstance(entry, dict):
@@ -642,8 +811,11 @@ def _check_entry_shape(entry: Any) -> str | None:
 # ---------------------------------------------------------------------------
 
 class Result:
-    def __init__(self, origin: str, start: int, end: int, root: bytes):
+    def __init__(self, origin: str, start: int, end: int, root: bytes, keys: list[str] | None = None):
         self.origin, self.start, self.end, self.root = origin, start, end, root
+        # The key history followed, oldest first: the header's verifier_key, then the new_key
+        # of every rotation entry read.
+        self.keys = keys if keys is not None else []
 
 
 def _parse_line(raw: bytes, lineno: int, seq: int | None) -> Any:
@@ -674,7 +846,10 @@ def _require_canonical(raw: bytes, value: Any, lineno: int, seq: int | None) -> 
 def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey, require_entry_signatures: bool = False) -> Result:
     """Verify a bundle given as an iterable of raw lines (each including its b"\\n").
 
-    Raises VerifyError at the first failure.
+    ``key`` is the pinned (trusted) key: it must be the header's ``verifier_key`` or the
+    ``new_key`` of a rotation entry in the bundle (FORMAT.md §7 step 6). Signatures are
+    checked with the key in effect, which starts as the header's ``verifier_key`` and follows
+    the rotation entries. Raises VerifyError at the first failure.
     """
     it: Iterator[bytes] = iter(lines)
 
@@ -695,10 +870,18 @@ def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey, require_entry_
     log = header["log"]
     if not isinstance(log, str):
         raise VerifyError(None, "header log is not a string")
-    if header["verifier_key"] != key.text:
-        raise VerifyError(None, "header verifier_key differs from the pinned key")
+    # The header's verifier_key is the key in effect at start (untrusted: step 6 ties the
+    # pinned key to the key history followed from it).
+    try:
+        current = parse_verifier_key(header["verifier_key"])
+    except KeyError_ as e:
+        raise VerifyError(None, f"header verifier_key is not a valid verifier key: {e}") from None
+    if current.name != log:
+        raise VerifyError(None, "header verifier_key is not named after the header log")
     if key.name != log:
         raise VerifyError(None, "the pinned key's name differs from the header log")
+    history: list[VerifierKey] = [current]
+    pinned_seen = current.text == key.text
     start = header["start"]
     if not is_int(start) or start < 0:
         raise VerifyError(None, "header start is not a non-negative integer")
@@ -763,8 +946,15 @@ def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey, require_entry_
                 sig = b64decode_strict(obj["sig"])
             except ValueError:
                 raise VerifyError(expected, "entry sig is not valid base64") from None
-            if not key.verify(sig, entry_signature_message(eh)):
-                raise VerifyError(expected, "entry signature does not verify")
+            if not current.verify(sig, entry_signature_message(eh)):
+                raise VerifyError(expected, "entry signature does not verify with the key in effect")
+        if is_rotation_entry(entry):
+            try:
+                current = check_rotation_entry(entry, current)
+            except RotationError as e:
+                raise VerifyError(expected, str(e)) from None
+            history.append(current)
+            pinned_seen = pinned_seen or current.text == key.text
         cr.append(eh)
         prev = eh
         expected += 1
@@ -781,8 +971,11 @@ def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey, require_entry_
         raise VerifyError(None, f"checkpoint: {e}") from None
     if cp.origin != log:
         raise VerifyError(None, "checkpoint origin differs from the header log")
+    # Step 4: signed by the key in effect at the end. Lines by the other keys of the history
+    # (e.g. the old key on a handover checkpoint) are not needed but must verify if present.
+    label = "pinned key" if current.text == key.text else "key in effect"
     try:
-        verify_note(note, key)
+        verify_note(note, current, history, label)
     except NoteError as e:
         raise VerifyError(None, str(e)) from None
     if cp.size != expected:
@@ -795,7 +988,12 @@ def verify_bundle_lines(lines: Iterable[bytes], key: VerifierKey, require_entry_
     for _ in it:
         raise VerifyError(None, "data after the checkpoint line")
 
-    return Result(log, start, expected, root)
+    # --- Step 6: the pinned key is in the key history -----------------------------
+    if not pinned_seen:
+        raise VerifyError(None, "key mismatch: the pinned key is neither the header verifier_key "
+                                "nor the new_key of a rotation entry in the bundle")
+
+    return Result(log, start, expected, root, [k.text for k in history])
 
 
 def verify_bundle_file(path: str, key: VerifierKey, require_entry_signatures: bool = False) -> Result:
@@ -822,7 +1020,8 @@ def main(argv: list[str] | None = None) -> int:
     p = _Parser(prog="attest_verify.py",
                 description="Independent verifier for Attest export bundles (docs/FORMAT.md).")
     p.add_argument("bundle", help="export bundle (NDJSON), or - for standard input")
-    p.add_argument("--key", required=True, help="trusted verifier key name+hex8+base64")
+    p.add_argument("--key", required=True,
+                   help="trusted verifier key name+hex8+base64 (type 0x01 Ed25519 or 0x02 ECDSA P-256)")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of a line")
     p.add_argument("--require-entry-signatures", action="store_true",
                    help="fail unless every entry line carries a per-entry signature")
@@ -848,7 +1047,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         print(json.dumps({"ok": True, "origin": res.origin, "start": res.start, "end": res.end,
-                          "root": res.root.hex()}, ensure_ascii=False, separators=(",", ":")))
+                          "root": res.root.hex(), "keys": res.keys}, ensure_ascii=False, separators=(",", ":")))
     else:
         print(f"OK {res.origin} {res.start} {res.end} {res.root.hex()}")
     return 0

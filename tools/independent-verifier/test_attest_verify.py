@@ -661,7 +661,8 @@ def test_cli(tmp_path):
     assert (r.returncode, r.stdout) == (0, f"OK {ORIGIN} 2 9 {naive_mth(hashes).hex()}\n")
     r = cli(str(p), "--key", VKEY_TEXT, "--json")
     assert r.returncode == 0
-    assert json.loads(r.stdout) == {"ok": True, "origin": ORIGIN, "start": 2, "end": 9, "root": naive_mth(hashes).hex()}
+    assert json.loads(r.stdout) == {"ok": True, "origin": ORIGIN, "start": 2, "end": 9, "root": naive_mth(hashes).hex(),
+                                    "keys": [VKEY_TEXT]}
     p.write_bytes(b"".join(edit(make_bundle(9, 2), 2, b'"u3"', b'"u4"')))
     r = cli(str(p), "--key", VKEY_TEXT)
     assert r.returncode == 1 and r.stdout.startswith("FAIL 3 ")
@@ -670,3 +671,483 @@ def test_cli(tmp_path):
     assert cli(str(tmp_path / "missing"), "--key", VKEY_TEXT).returncode == 2
     assert cli(str(p)).returncode == 2
     assert cli(str(p), "--key", "garbage").returncode == 2
+
+
+# ---------------------------------------------------------------------------
+# ECDSA P-256 keys (signature type 0x02) and key rotation (FORMAT.md §5, §7)
+# ---------------------------------------------------------------------------
+
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+
+
+def b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+class EdSigner:
+    """An Ed25519 log key (type 0x01) and its verifier key string."""
+
+    def __init__(self, label: bytes = b"", name: str = ORIGIN, sk=None):
+        self.sk = sk or Ed25519PrivateKey.from_private_bytes(hashlib.sha256(label).digest())
+        pub = self.sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.name = name
+        self.kid = hashlib.sha256(name.encode() + b"\n\x01" + pub).digest()[:4]
+        self.vkey = f"{name}+{self.kid.hex()}+" + b64(b"\x01" + pub)
+
+    def sign(self, msg: bytes) -> bytes:
+        return self.sk.sign(msg)
+
+
+class EcSigner:
+    """An ECDSA log key (type 0x02): key ID = SHA-256(DER SPKI)[:4], no name, no type byte."""
+
+    def __init__(self, label: bytes, name: str = ORIGIN, curve=None):
+        d = int.from_bytes(hashlib.sha256(label).digest(), "big") % (2**255) + 1
+        self.sk = ec.derive_private_key(d, curve or ec.SECP256R1())
+        self.der = self.sk.public_key().public_bytes(serialization.Encoding.DER,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo)
+        self.name = name
+        self.kid = hashlib.sha256(self.der).digest()[:4]
+        self.vkey = f"{name}+{self.kid.hex()}+" + b64(b"\x02" + self.der)
+
+    def sign(self, msg: bytes) -> bytes:
+        return self.sk.sign(msg, ec.ECDSA(hashes.SHA256()))
+
+
+ED0 = EdSigner(sk=SK)              # the original test key: ED0.vkey == VKEY_TEXT
+EC1 = EcSigner(b"ecdsa key 1")
+ED2 = EdSigner(b"ed25519 key 2")
+EC_OTHER = EcSigner(b"ecdsa key other")
+ED_OTHER = EdSigner(b"ed25519 key other")
+
+
+def test_signers_match_the_spec_formats():
+    assert ED0.vkey == VKEY_TEXT
+    assert len(EC1.der) == 91
+
+
+def note_signed_by(body: str, signers) -> str:
+    return body + "\n" + "".join("\u2014 %s %s\n" % (s.name, b64(s.kid + s.sign(body.encode()))) for s in signers)
+
+
+def rotation_event(seq, old, new, *, old_key=None, new_key=None, old_signer=None, new_signer=None,
+                   extra=None, drop=None, stmt_seq=None, origin=ORIGIN):
+    ok = old.vkey if old_key is None else old_key
+    nk = new.vkey if new_key is None else new_key
+    stmt = f"attest-key-rotation/v1\n{origin}\n{seq if stmt_seq is None else stmt_seq}\n{ok}\n{nk}\n".encode()
+    kr = {"old_key": ok, "new_key": nk,
+          "old_signature": b64((old_signer or old).sign(stmt)),
+          "new_signature": b64((new_signer or new).sign(stmt))}
+    kr.update(extra or {})
+    for m in drop or ():
+        del kr[m]
+    return {"action": "ledger.key_rotation", "actor": {"id": "attest", "type": "system"},
+            "attributes": {"key_rotation": kr}}
+
+
+def make_rot_log(n, key0, rotations, sign_entries=True, events=None, entry_signers=None):
+    """A log of n entries whose key starts as key0 and changes at the rotation entries.
+
+    rotations: {seq: new signer} (a valid rotation entry unless events overrides it);
+    events: {seq: event} replaces that entry's event; entry_signers: {seq: signer} signs that
+    entry's sig with another key. Returns (lines, hashes, keys) with keys[i] = key(i), 0 ≤ i ≤ n.
+    """
+    events, entry_signers = events or {}, entry_signers or {}
+    lines, hashes, keys, prev, cur = [], [], [], bytes(32), key0
+    for i in range(n):
+        keys.append(cur)
+        if i in events:
+            event = events[i]
+        elif i in rotations:
+            event = rotation_event(i, cur, rotations[i])
+        else:
+            event = {"action": "file.write", "actor": {"id": "u%d" % i}, "attributes": {"i": i, "f": i + 0.5}}
+        e = {"v": 1, "log": ORIGIN, "seq": i, "prev": prev.hex(),
+             "received_at": "2026-12-01T10:00:00.%06dZ" % i, "event": event}
+        h = av.leaf_hash(av.jcs(e))
+        line = {"entry": e, "hash": h.hex()}
+        if sign_entries:
+            line["sig"] = b64(entry_signers.get(i, cur).sign(b"attest-entry-v1:" + h))
+        lines.append(line)
+        hashes.append(h)
+        prev = h
+        if i in rotations:
+            cur = rotations[i]
+    keys.append(cur)
+    return lines, hashes, keys
+
+
+def make_rot_bundle(n, key0=ED0, rotations=None, start=0, end=None, sign_entries=True, events=None,
+                    entry_signers=None, header_key=None, cp_signers=None, cp_extra_lines=""):
+    """A bundle [start, end) of such a log. The header names key(start); the checkpoint is signed
+    by key(end), and also by the old key when it is a handover checkpoint (size R + 1)."""
+    rotations = rotations or {}
+    end = n if end is None else end
+    entries, hashes, keys = make_rot_log(n, key0, rotations, sign_entries, events, entry_signers)
+    header = {"bundle": "attest/v1", "log": ORIGIN,
+              "verifier_key": keys[start].vkey if header_key is None else header_key,
+              "start": start, "prefix": [h.hex() for h in compact_range_of_prefix(hashes, start)]}
+    if cp_signers is None:
+        cp_signers = [keys[end]]
+        if end - 1 in rotations:
+            cp_signers.append(keys[end - 1])
+    body = f"{ORIGIN}\n{end}\n{b64(naive_mth(hashes[:end]))}\n"
+    note = note_signed_by(body, cp_signers) + cp_extra_lines
+    lines = [av.jcs(header)] + [av.jcs(e) for e in entries[start:end]] + [av.jcs({"checkpoint": note})]
+    return [l + b"\n" for l in lines]
+
+
+def bundle_root(lines) -> str:
+    """MTH of the entries of a bundle that starts at 0, recomputed from the entries themselves
+    (ECDSA signatures are randomized, so rebuilding a log with rotations changes its hashes)."""
+    entries = [av.strict_loads(l[:-1])["entry"] for l in lines[1:-1]]
+    assert av.strict_loads(lines[0][:-1])["start"] == 0
+    return naive_mth([av.leaf_hash(av.jcs(e)) for e in entries]).hex()
+
+
+def run_pinned(lines, pinned):
+    key = av.parse_verifier_key(pinned.vkey if hasattr(pinned, "vkey") else pinned)
+    try:
+        r = av.verify_bundle_lines(lines, key)
+        return ("OK", r.start, r.end, r.root.hex(), r.keys)
+    except av.VerifyError as e:
+        return ("FAIL", e.seq, e.reason)
+
+
+# --- ECDSA keys ---------------------------------------------------------------
+
+def test_ecdsa_verifier_key():
+    k = av.parse_verifier_key(EC1.vkey)
+    assert (k.name, k.alg, k.pubkey, k.text) == (ORIGIN, av.ALG_ECDSA, EC1.der, EC1.vkey)
+    assert k.key_id == hashlib.sha256(EC1.der).digest()[:4] == av.key_id(ORIGIN, EC1.der, av.ALG_ECDSA)
+    # the key ID does not depend on the name
+    assert av.parse_verifier_key("other.example/x+" + EC1.vkey.split("+", 1)[1]).key_id == k.key_id
+
+
+def test_ecdsa_key_id_is_checked():
+    rest = b64(b"\x02" + EC1.der)
+    wrong = "%08x" % (int(EC1.kid.hex(), 16) ^ 1)
+    with pytest.raises(av.KeyError_):
+        av.parse_verifier_key(f"{ORIGIN}+{wrong}+{rest}")
+    # the Ed25519 formula (name ‖ 0x0A ‖ type ‖ key) is not the ECDSA key ID
+    ed_style = hashlib.sha256(ORIGIN.encode() + b"\n\x02" + EC1.der).digest()[:4].hex()
+    with pytest.raises(av.KeyError_):
+        av.parse_verifier_key(f"{ORIGIN}+{ed_style}+{rest}")
+    # a hash over 0x02 ‖ DER (the type byte included) is not it either
+    with_type = hashlib.sha256(b"\x02" + EC1.der).digest()[:4].hex()
+    with pytest.raises(av.KeyError_):
+        av.parse_verifier_key(f"{ORIGIN}+{with_type}+{rest}")
+
+
+def ecdsa_like_key(der: bytes, name=ORIGIN, alg=b"\x02") -> str:
+    return f"{name}+{hashlib.sha256(der).digest()[:4].hex()}+" + b64(alg + der)
+
+
+@pytest.mark.parametrize("curve", [ec.SECP384R1(), ec.SECP521R1(), ec.SECP256K1()])
+def test_ecdsa_key_on_another_curve_is_refused(curve):
+    s = EcSigner(b"other curve", curve=curve)
+    with pytest.raises(av.KeyError_, match="P-256|curve"):
+        av.parse_verifier_key(s.vkey)
+
+
+def test_ecdsa_key_encodings_refused():
+    pk = EC1.sk.public_key()
+    compressed_point = pk.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    # SPKI with a compressed point: SEQUENCE { AlgorithmIdentifier(ecPublicKey, prime256v1), BIT STRING }
+    alg_id = bytes.fromhex("301306072a8648ce3d020106082a8648ce3d030107")
+    bitstr = b"\x03" + bytes([len(compressed_point) + 1]) + b"\x00" + compressed_point
+    body = alg_id + bitstr
+    compressed_spki = b"\x30" + bytes([len(body)]) + body
+    for der in [
+        compressed_spki,
+        EC1.der + b"\x00",                        # trailing byte
+        EC1.der[:-1],                             # cut
+        pk.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint),  # raw point
+        ED0.sk.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
+    ]:
+        with pytest.raises(av.KeyError_):
+            av.parse_verifier_key(ecdsa_like_key(der))
+    # a P-256 SPKI under type 0x01, and an Ed25519 key under type 0x02
+    with pytest.raises(av.KeyError_):
+        av.parse_verifier_key(ecdsa_like_key(EC1.der, alg=b"\x01"))
+    with pytest.raises(av.KeyError_):
+        av.parse_verifier_key(ecdsa_like_key(EC1.der, alg=b"\x03"))
+
+
+def test_ecdsa_signatures():
+    k = av.parse_verifier_key(EC1.vkey)
+    msg = b"attest-entry-v1:" + bytes(range(32))
+    s1, s2 = EC1.sign(msg), EC1.sign(msg)
+    assert s1 != s2                               # randomized, and both verify
+    assert k.verify(s1, msg) and k.verify(s2, msg)
+    assert not k.verify(s1, msg + b"x")
+    assert not k.verify(EC_OTHER.sign(msg), msg)
+    assert not k.verify(s1 + b"\x00", msg)        # not strict DER: trailing data
+    assert not k.verify(b"", msg)
+    assert not k.verify(ED0.sign(msg), msg)       # an Ed25519 signature
+    assert not av.parse_verifier_key(ED0.vkey).verify(s1, msg)
+    # ECDSA is over SHA-256(message), not over the message as a prehashed digest
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+    pre = EC1.sk.sign(hashlib.sha256(msg).digest(), ec.ECDSA(Prehashed(hashes.SHA256())))
+    assert k.verify(pre, msg)
+    assert not k.verify(EC1.sign(hashlib.sha256(msg).digest()), msg)
+
+
+def test_ecdsa_signed_note():
+    body = f"{ORIGIN}\n3\n{b64(bytes(32))}\n"
+    k = av.parse_verifier_key(EC1.vkey)
+    av.verify_note(av.parse_signed_note(note_signed_by(body, [EC1])), k)
+    av.verify_note(av.parse_signed_note(note_signed_by(body, [ED0, EC1])), k)  # unknown Ed25519 line ignored
+    with pytest.raises(av.NoteError):
+        av.verify_note(av.parse_signed_note(note_signed_by(body, [EC_OTHER])), k)
+    bad = note_signed_by(body, [EC1]).replace("\n3\n", "\n4\n", 1)
+    with pytest.raises(av.NoteError):
+        av.verify_note(av.parse_signed_note(bad), k)
+
+
+@pytest.mark.parametrize("start", [0, 1, 4, 7, 12])
+def test_bundle_fully_signed_by_ecdsa_key(start):
+    B = make_rot_bundle(12, key0=EC1, start=start)
+    _, hashes, _ = make_rot_log(12, EC1, {}, sign_entries=False)  # sigs are not in the hashes
+    assert run_pinned(B, EC1) == ("OK", start, 12, naive_mth(hashes).hex(), [EC1.vkey])
+    assert run_pinned(B, ED0)[:2] == ("FAIL", None)
+    assert av.verify_bundle_lines(B, av.parse_verifier_key(EC1.vkey), require_entry_signatures=True).end == 12
+
+
+def test_bundle_ecdsa_failures():
+    # a per-entry signature by another ECDSA key
+    assert run_pinned(make_rot_bundle(8, key0=EC1, entry_signers={5: EC_OTHER}), EC1)[:2] == ("FAIL", 5)
+    # a checkpoint signed by another ECDSA key under the log's name
+    B = make_rot_bundle(8, key0=EC1, cp_signers=[EC_OTHER])
+    assert run_pinned(B, EC1) == ("FAIL", None, "checkpoint is not signed by the pinned key")
+    # a checkpoint line by the key with a signature that does not verify
+    B = make_rot_bundle(8, key0=EC1, cp_signers=[EC1])
+    o = av.strict_loads(B[-1][:-1])
+    body, _, sigs = o["checkpoint"].partition("\n\n")
+    forged = body + "\n\n" + "\u2014 %s %s\n" % (ORIGIN, b64(EC1.kid + EC1.sign(b"something else")))
+    assert run_pinned(B[:-1] + [av.jcs({"checkpoint": forged}) + b"\n"], EC1)[:2] == ("FAIL", None)
+
+
+# --- Key rotation: success ----------------------------------------------------
+
+ROT = {4: EC1, 9: ED2}   # Ed25519 → ECDSA at seq 4, ECDSA → Ed25519 at seq 9
+
+
+@pytest.mark.parametrize("pinned", [ED0, EC1, ED2], ids=["old-ed25519", "middle-ecdsa", "new-ed25519"])
+@pytest.mark.parametrize("sign_entries", [True, False])
+def test_rotation_ed25519_ecdsa_ed25519(pinned, sign_entries):
+    B = make_rot_bundle(14, rotations=ROT, sign_entries=sign_entries)
+    _, _, keys = make_rot_log(14, ED0, ROT)
+    assert [k.vkey for k in keys] == [ED0.vkey] * 5 + [EC1.vkey] * 5 + [ED2.vkey] * 5
+    assert run_pinned(B, pinned) == ("OK", 0, 14, bundle_root(B), [ED0.vkey, EC1.vkey, ED2.vkey])
+
+
+def test_rotation_per_entry_signatures_follow_the_key_in_effect():
+    B = make_rot_bundle(14, rotations=ROT)
+    assert av.verify_bundle_lines(B, av.parse_verifier_key(ED0.vkey), require_entry_signatures=True).end == 14
+    # the rotation entry's own sig is by the old key, the next entry's by the new key
+    for seq, signer in [(4, EC1), (5, ED0), (9, ED2), (10, EC1), (3, EC1), (13, EC1)]:
+        bad = make_rot_bundle(14, rotations=ROT, entry_signers={seq: signer})
+        r = run_pinned(bad, ED0)
+        assert r[:2] == ("FAIL", seq), (seq, r)
+        assert "signature" in r[2]
+
+
+def test_rotation_at_the_last_entry_handover_checkpoint():
+    # the handover checkpoint (size R + 1) is signed by both keys
+    B = make_rot_bundle(8, rotations={7: EC1})
+    ok = ("OK", 0, 8, bundle_root(B), [ED0.vkey, EC1.vkey])
+    assert run_pinned(B, ED0) == ok
+    assert run_pinned(B, EC1) == ok
+    assert len(av.parse_signed_note(av.strict_loads(B[-1][:-1])["checkpoint"]).sigs) == 2
+    # verifiers need only the new key's signature
+    B = make_rot_bundle(8, rotations={7: EC1}, cp_signers=[EC1])
+    assert run_pinned(B, ED0) == ("OK", 0, 8, bundle_root(B), [ED0.vkey, EC1.vkey])
+    # ... and the old key's alone is not enough
+    r = run_pinned(make_rot_bundle(8, rotations={7: EC1}, cp_signers=[ED0]), ED0)
+    assert r == ("FAIL", None, "checkpoint is not signed by the key in effect")
+
+
+def test_rotation_back_to_an_earlier_key():
+    B = make_rot_bundle(10, rotations={3: EC1, 6: ED0})
+    for pinned in (ED0, EC1):
+        assert run_pinned(B, pinned)[0::4] == ("OK", [ED0.vkey, EC1.vkey, ED0.vkey])
+
+
+def test_rotation_bundles_ending_before_and_at_the_rotation():
+    # ends before the rotation entry: only the old key is in the history
+    B = make_rot_bundle(12, rotations={4: EC1}, end=4)
+    assert run_pinned(B, ED0)[0] == "OK"
+    assert run_pinned(B, EC1)[:2] == ("FAIL", None) and "key mismatch" in run_pinned(B, EC1)[2]
+    # holds only the rotation entry (the export a live verifier fetches to follow a rotation)
+    B = make_rot_bundle(12, rotations={4: EC1}, start=4, end=5)
+    assert run_pinned(B, ED0)[0::4] == ("OK", [ED0.vkey, EC1.vkey])
+    assert run_pinned(B, EC1)[0] == "OK"
+
+
+def test_partial_bundle_starting_after_a_rotation():
+    B = make_rot_bundle(12, rotations={4: EC1}, start=6)
+    assert av.strict_loads(B[0][:-1])["verifier_key"] == EC1.vkey
+    assert run_pinned(B, EC1)[0::4] == ("OK", [EC1.vkey])
+    r = run_pinned(B, ED0)
+    assert r[:2] == ("FAIL", None) and "key mismatch" in r[2]
+    # right after the rotation entry (start = R + 1): the header names the new key too
+    B = make_rot_bundle(12, rotations={4: EC1}, start=5)
+    assert av.strict_loads(B[0][:-1])["verifier_key"] == EC1.vkey
+    assert run_pinned(B, EC1)[0] == "OK"
+    assert run_pinned(B, ED0)[:2] == ("FAIL", None)
+    # starting at the rotation entry: the header names the old key, both keys are in the history
+    B = make_rot_bundle(12, rotations={4: EC1}, start=4)
+    assert run_pinned(B, ED0)[0::4] == ("OK", [ED0.vkey, EC1.vkey])
+    assert run_pinned(B, EC1)[0::4] == ("OK", [ED0.vkey, EC1.vkey])
+
+
+def test_partial_bundle_whose_header_names_the_wrong_key():
+    # the header claims the old key is in effect after the rotation
+    B = make_rot_bundle(12, rotations={4: EC1}, start=6, header_key=ED0.vkey)
+    assert run_pinned(B, ED0)[:2] == ("FAIL", 6)      # entry 6 is signed by EC1
+    B = make_rot_bundle(12, rotations={4: EC1}, start=6, header_key=ED0.vkey, sign_entries=False)
+    assert run_pinned(B, ED0) == ("FAIL", None, "checkpoint is not signed by the pinned key")
+
+
+# --- Key rotation: failures ---------------------------------------------------
+
+def rot_fail(event=None, rotations=None, pinned=ED0, n=8, seq=4, **kw):
+    rotations = {seq: EC1} if rotations is None else rotations
+    events = {seq: event} if event is not None else None
+    return run_pinned(make_rot_bundle(n, rotations=rotations, events=events, **kw), pinned)
+
+
+@pytest.mark.parametrize("pinned", [ED0, EC1])
+def test_rotation_bad_old_signature(pinned):
+    r = rot_fail(rotation_event(4, ED0, EC1, old_signer=ED_OTHER), pinned=pinned)
+    assert r[:2] == ("FAIL", 4) and "old_signature" in r[2]
+
+
+@pytest.mark.parametrize("pinned", [ED0, EC1])
+def test_rotation_bad_new_signature(pinned):
+    r = rot_fail(rotation_event(4, ED0, EC1, new_signer=EC_OTHER), pinned=pinned)
+    assert r[:2] == ("FAIL", 4) and "new_signature" in r[2]
+
+
+def test_rotation_signatures_over_another_statement():
+    # signed for another seq (a replayed rotation)
+    r = rot_fail(rotation_event(4, ED0, EC1, stmt_seq=3))
+    assert r[:2] == ("FAIL", 4) and "old_signature" in r[2]
+    # signed for another origin
+    r = rot_fail(rotation_event(4, ED0, EC1, origin="attest.test/other"))
+    assert r[:2] == ("FAIL", 4)
+
+
+def test_rotation_old_key_is_not_the_key_in_effect():
+    # a rotation away from a key that is not in effect, properly signed by that key
+    r = rot_fail(rotation_event(4, ED_OTHER, EC1))
+    assert r[:2] == ("FAIL", 4) and "key mismatch" in r[2]
+    # the second rotation names the original key instead of the one in effect (EC1)
+    ev = rotation_event(9, ED0, ED2)
+    r = run_pinned(make_rot_bundle(14, rotations=ROT, events={9: ev}), ED0)
+    assert r[:2] == ("FAIL", 9) and "key mismatch" in r[2]
+
+
+def test_rotation_new_key_named_after_another_origin():
+    other = EcSigner(b"ecdsa key 1", name="attest.test/other")
+    r = rot_fail(rotation_event(4, ED0, other))
+    assert r[:2] == ("FAIL", 4) and "origin" in r[2]
+
+
+@pytest.mark.parametrize("case", ["extra", "missing", "not-string", "new-equals-old", "bad-new-key",
+                                  "sig-not-canonical", "no-attributes", "attributes-without-rotation",
+                                  "rotation-not-object", "attributes-not-object"])
+def test_rotation_malformed(case):
+    if case == "extra":
+        ev = rotation_event(4, ED0, EC1, extra={"reason": "scheduled"})
+    elif case == "missing":
+        ev = rotation_event(4, ED0, EC1, drop=["new_signature"])
+    elif case == "not-string":
+        ev = rotation_event(4, ED0, EC1)
+        ev["attributes"]["key_rotation"]["old_signature"] = 5
+    elif case == "new-equals-old":
+        ev = rotation_event(4, ED0, ED0)
+    elif case == "bad-new-key":
+        ev = rotation_event(4, ED0, EC1, new_key=EC1.vkey.replace("+", "+0", 1)[:-1])
+    elif case == "sig-not-canonical":
+        ev = rotation_event(4, ED0, EC1)
+        ev["attributes"]["key_rotation"]["old_signature"] = ev["attributes"]["key_rotation"]["old_signature"].rstrip("=")
+    elif case == "no-attributes":
+        # what a client event with the reserved action would look like
+        ev = {"action": "ledger.key_rotation", "actor": {"id": "mallory"}}
+    elif case == "attributes-without-rotation":
+        ev = {"action": "ledger.key_rotation", "actor": {"id": "mallory"}, "attributes": {"k": "v"}}
+    elif case == "rotation-not-object":
+        ev = {"action": "ledger.key_rotation", "attributes": {"key_rotation": EC1.vkey}}
+    else:
+        ev = {"action": "ledger.key_rotation", "attributes": [1]}
+    # the log's key does not change (the rotation is not valid), so build it without a rotation
+    r = rot_fail(ev, rotations={})
+    assert r[:2] == ("FAIL", 4), r
+    # and a builder that did switch keys afterwards fails at the same entry
+    assert rot_fail(ev)[:2] == ("FAIL", 4)
+
+
+def test_other_actions_are_not_rotations():
+    # only the exact action string makes a rotation entry
+    for action in ["ledger.key_rotation ", "Ledger.key_rotation", "ledger.key_rotations", ["ledger.key_rotation"]]:
+        ev = {"action": action, "attributes": {"x": 1}}
+        assert rot_fail(ev, rotations={})[0] == "OK"
+
+
+def test_checkpoint_after_rotation_signed_only_by_the_old_key():
+    assert run_pinned(make_rot_bundle(8, rotations={4: EC1}), ED0)[0] == "OK"
+    B = make_rot_bundle(8, rotations={4: EC1}, cp_signers=[ED0])
+    assert run_pinned(B, ED0) == ("FAIL", None, "checkpoint is not signed by the key in effect")
+    assert run_pinned(B, EC1) == ("FAIL", None, "checkpoint is not signed by the pinned key")
+
+
+def test_checkpoint_with_a_bad_signature_by_an_earlier_key_of_the_history():
+    # a handover checkpoint whose old-key line does not verify is refused (a known key's bad
+    # signature), even though the new key's line is valid
+    forged = "\u2014 %s %s\n" % (ORIGIN, b64(ED0.kid + ED0.sign(b"another body")))
+    B = make_rot_bundle(8, rotations={7: EC1}, cp_signers=[EC1], cp_extra_lines=forged)
+    r = run_pinned(B, EC1)
+    assert r[:2] == ("FAIL", None) and "earlier key" in r[2]
+
+
+def test_pinned_key_not_in_the_key_history():
+    B = make_rot_bundle(14, rotations=ROT)
+    for pinned in (ED_OTHER, EC_OTHER):
+        r = run_pinned(B, pinned)
+        assert r[:2] == ("FAIL", None) and r[2].startswith("key mismatch"), r
+    # without rotations: the header names (and everything is signed by) another key of the log
+    B = make_rot_bundle(6, key0=ED_OTHER)
+    r = run_pinned(B, ED0)
+    assert r[:2] == ("FAIL", None) and r[2].startswith("key mismatch")
+    # step 6 comes last: an earlier failure is reported first
+    assert run_pinned(B[:-1], ED0) == ("FAIL", None, "bundle ends before the checkpoint line")
+
+
+def test_header_verifier_key_must_be_valid():
+    B = make_rot_bundle(6)
+    for bad in [ED0.vkey[:-4] + "AAA=", "garbage", EC1.vkey.replace(ORIGIN, "attest.test/other", 1)]:
+        r = run_pinned(edit(B, 0, ED0.vkey.encode(), bad.encode()), ED0)
+        assert r[:2] == ("FAIL", None), bad
+    h = av.strict_loads(B[0][:-1])
+    h["verifier_key"] = 7
+    assert run_pinned([av.jcs(h) + b"\n"] + B[1:], ED0)[:2] == ("FAIL", None)
+
+
+def test_cli_rotation_and_ecdsa_key(tmp_path):
+    p = tmp_path / "rot.ndjson"
+    B = make_rot_bundle(14, rotations=ROT)
+    p.write_bytes(b"".join(B))
+    root = bundle_root(B)
+    r = cli(str(p), "--key", EC1.vkey)
+    assert (r.returncode, r.stdout) == (0, f"OK {ORIGIN} 0 14 {root}\n")
+    r = cli(str(p), "--key", ED2.vkey, "--json")
+    assert r.returncode == 0
+    assert json.loads(r.stdout) == {"ok": True, "origin": ORIGIN, "start": 0, "end": 14, "root": root,
+                                    "keys": [ED0.vkey, EC1.vkey, ED2.vkey]}
+    r = cli(str(p), "--key", EC_OTHER.vkey)
+    assert r.returncode == 1 and r.stdout.startswith("FAIL - key mismatch")
+    r = cli(str(p), "--key", EcSigner(b"p384", curve=ec.SECP384R1()).vkey)
+    assert r.returncode == 2 and "P-256" in r.stderr

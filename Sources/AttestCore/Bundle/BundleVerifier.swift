@@ -16,6 +16,9 @@ public struct VerificationReport: Hashable, Sendable, CustomStringConvertible {
     public var failure: VerificationFailure?
     /// Things the user should know that are not failures (e.g. an unpinned key).
     public var warnings: [String] = []
+    /// The key history followed (FORMAT §5, Key rotation), oldest first: one key when the log was
+    /// not rotated in the verified range.
+    public var keyHistory: [String] = []
 
     public init() {}
 
@@ -26,7 +29,9 @@ public struct VerificationReport: Hashable, Sendable, CustomStringConvertible {
         let name = origin ?? "?"
         if let failure { return "FAILED \(name): \(failure)" }
         guard let range, let root else { return "FAILED \(name): nothing was verified" }
-        return "OK \(name): entries \(range.lowerBound)..<\(range.upperBound) verified, root \(root.hex), \(checkpointsChecked) checkpoint(s)"
+        let rotated = keyHistory.count > 1 ? ", key rotated \(keyHistory.count - 1) time(s), now \(keyHistory.last!)" : ""
+        return
+            "OK \(name): entries \(range.lowerBound)..<\(range.upperBound) verified, root \(root.hex), \(checkpointsChecked) checkpoint(s)\(rotated)"
     }
 }
 
@@ -34,8 +39,7 @@ public struct VerificationReport: Hashable, Sendable, CustomStringConvertible {
 ///
 /// Feed every line (without its newline) to ``feed(_:)``, then call ``finish()``.
 public struct BundleVerifier: Sendable {
-    private var pinnedKey: Ed25519NoteVerifier?
-    private var key: Ed25519NoteVerifier?
+    private var pinnedKey: (any NoteVerifier)?
     private var chain: ChainVerifier?
     private var header: BundleHeader?
     private var checkpointSeen = false
@@ -44,7 +48,7 @@ public struct BundleVerifier: Sendable {
 
     /// A verifier that checks signatures against `pinnedKey`, or against the key the bundle names
     /// when nil (with a warning: the bundle could then have been re-signed by anyone).
-    public init(pinnedKey: Ed25519NoteVerifier?, requireEntrySignatures: Bool = false) {
+    public init(pinnedKey: (any NoteVerifier)?, requireEntrySignatures: Bool = false) {
         self.pinnedKey = pinnedKey
         self.requireEntrySignatures = requireEntrySignatures
     }
@@ -111,13 +115,15 @@ public struct BundleVerifier: Sendable {
     private mutating func readHeader(_ value: JSONValue) throws(VerificationFailure) {
         let h: BundleHeader
         do { h = try BundleHeader(parsing: value) } catch { throw VerificationFailure(.malformed, error.reason) }
-        let stated: Ed25519NoteVerifier
-        do { stated = try Ed25519NoteVerifier(verifierKey: h.verifierKey) } catch {
+        let stated: any NoteVerifier
+        do { stated = try NoteVerifiers.parse(h.verifierKey) } catch {
             throw VerificationFailure(.malformed, "header verifier_key: \(error.reason)")
         }
+        // The header's key is only where to start: the pinned key must turn up in the key history
+        // followed through the bundle (checked in finish()).
         if let pinnedKey {
-            guard pinnedKey == stated else {
-                throw VerificationFailure(.keyMismatch, "bundle names key \(h.verifierKey), not the pinned key \(pinnedKey.verifierKey)")
+            guard pinnedKey.name == h.origin else {
+                throw VerificationFailure(.keyMismatch, "the pinned key is for \(pinnedKey.name), but the bundle is of log \(h.origin)")
             }
         } else {
             report.warnings.append("no --key given: signatures were checked against the key the bundle itself names")
@@ -132,10 +138,9 @@ public struct BundleVerifier: Sendable {
                 "header prefix has \(h.prefix.count) hashes; a compact range of [0, \(h.start)) has \(h.start.nonzeroBitCount)"
             )
         }
-        key = stated
         header = h
         report.origin = h.origin
-        chain = ChainVerifier(origin: h.origin, tree: tree, entryKey: stated)
+        chain = ChainVerifier(origin: h.origin, tree: tree, key: stated)
     }
 
     private mutating func readEntry(_ value: JSONValue) throws(VerificationFailure) {
@@ -167,12 +172,12 @@ public struct BundleVerifier: Sendable {
     }
 
     private mutating func readCheckpoint(_ value: JSONValue) throws(VerificationFailure) {
-        guard let chain, let key else { throw VerificationFailure(.malformed, "checkpoint before header") }
+        guard let chain else { throw VerificationFailure(.malformed, "checkpoint before header") }
         guard case .object(let m) = value, m.count == 1, case .string(let note)? = m["checkpoint"] else {
             throw VerificationFailure(.malformed, "the checkpoint line must be {\"checkpoint\": NOTE} and nothing else")
         }
         do {
-            _ = try chain.check(checkpoint: note, key: key)
+            _ = try chain.check(checkpoint: note)
         } catch {
             // Failures found at the checkpoint are about the whole range, not one entry.
             throw VerificationFailure(error.code, seq: nil, error.reason)
@@ -196,6 +201,18 @@ public struct BundleVerifier: Sendable {
             )
             return r
         }
+        r.keyHistory = chain.keyHistory
+        if let pinnedKey, !chain.followed(pinnedKey) {
+            let history = chain.keyHistory.joined(separator: " -> ")
+            let hint =
+                chain.keyHistory.count == 1
+                ? "bundle is signed by \(history), not the pinned key \(pinnedKey.verifierKey)"
+                : "the pinned key \(pinnedKey.verifierKey) is not in the bundle's key history \(history)"
+            let rotated =
+                header.start > 0 ? " (if the log was rotated before seq \(header.start), export from before the rotation or pin a later key)" : ""
+            r.failure = VerificationFailure(.keyMismatch, hint + rotated)
+            return r
+        }
         r.range = header.start..<chain.nextSeq
         r.root = chain.tree.root
         r.signaturesChecked = chain.signaturesChecked
@@ -205,7 +222,7 @@ public struct BundleVerifier: Sendable {
     /// Verifies a whole bundle held in memory.
     public static func verify(
         _ data: some Collection<UInt8>,
-        pinnedKey: Ed25519NoteVerifier?,
+        pinnedKey: (any NoteVerifier)?,
         requireEntrySignatures: Bool = false
     ) -> VerificationReport {
         var v = BundleVerifier(pinnedKey: pinnedKey, requireEntrySignatures: requireEntrySignatures)

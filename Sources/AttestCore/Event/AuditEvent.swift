@@ -26,7 +26,11 @@ public struct AuditEvent: Hashable, Sendable {
         receivedAt: Timestamp,
         makeID: () -> String = { UUIDv7.make() }
     ) -> Result<AuditEvent, ValidationProblems> {
-        let problems = EventValidator().problems(value, against: EventSchema.root)
+        var problems = EventValidator().problems(value, against: EventSchema.root)
+        if KeyRotation.isRotation(value) {
+            // Only the ledger writes rotation entries; a verifier checks every entry with this action.
+            problems.append(Problem(pointer: "/action", message: "\(KeyRotation.action) is reserved for the ledger's own key rotation entries"))
+        }
         guard problems.isEmpty, case .object(var members) = value else {
             return .failure(ValidationProblems(problems.isEmpty ? [Problem(pointer: "", message: "must be an object")] : problems))
         }

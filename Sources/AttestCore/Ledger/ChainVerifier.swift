@@ -29,6 +29,9 @@ public struct VerificationFailure: Error, Hashable, Sendable, CustomStringConver
         public static let keyMismatch = Code("key_mismatch")
         /// Data ends early or has lines after the checkpoint.
         public static let truncated = Code("truncated")
+        /// A `ledger.key_rotation` entry is malformed, does not follow the key in effect, or a
+        /// signature in it does not verify.
+        public static let badKeyRotation = Code("bad_key_rotation")
     }
 
     public let code: Code
@@ -62,17 +65,28 @@ public struct ChainVerifier: Sendable {
     public private(set) var lastHash: Hash256?
     /// The tree of all entries so far.
     public private(set) var tree: CompactRange
-    /// Verifies per-entry signatures when present.
-    public let entryKey: (any NoteVerifier)?
+    /// The key in effect (FORMAT §5, Key rotation): it checks per-entry signatures and the
+    /// checkpoint at the current size, and changes at each verified rotation entry.
+    public private(set) var key: any NoteVerifier
+    /// The key history followed so far, oldest first: the starting key, then each rotation's new key.
+    public private(set) var keyHistory: [String]
+    /// The rotation entries verified so far.
+    public private(set) var rotations: [KeyRotation] = []
+    /// Every key followed, so a bad signature line by an earlier key also fails (C2SP signed-note:
+    /// a known key's signature that does not verify rejects the note).
+    private var knownKeys: [any NoteVerifier]
     /// Number of per-entry signatures checked.
     public private(set) var signaturesChecked: UInt64 = 0
 
     /// Starts after `tree` (the compact range of the entries before), with `lastHash` the hash of
-    /// entry `tree.size - 1` when known (nil in a partial bundle whose prefix does not reveal it).
-    public init(origin: String, tree: CompactRange = CompactRange(), lastHash: Hash256? = nil, entryKey: (any NoteVerifier)?) {
+    /// entry `tree.size - 1` when known (nil in a partial bundle whose prefix does not reveal it),
+    /// and `key` the key in effect at `tree.size`.
+    public init(origin: String, tree: CompactRange = CompactRange(), lastHash: Hash256? = nil, key: any NoteVerifier) {
         self.origin = origin
         self.tree = tree
-        self.entryKey = entryKey
+        self.key = key
+        self.keyHistory = [key.verifierKey]
+        self.knownKeys = [key]
         if tree.size == 0 {
             self.lastHash = .zero
         } else if let lastHash {
@@ -115,32 +129,41 @@ public struct ChainVerifier: Sendable {
             )
         }
         if let signature {
-            guard let entryKey else {
-                throw VerificationFailure(.badEntrySignature, seq: expected, "entry carries a signature but no key was given to check it")
-            }
-            guard entryKey.verify(LedgerEntry.signatureMessage(for: hash), signature: signature) else {
-                throw VerificationFailure(.badEntrySignature, seq: expected, "per-entry signature does not verify")
+            guard key.verify(LedgerEntry.signatureMessage(for: hash), signature: signature) else {
+                throw VerificationFailure(.badEntrySignature, seq: expected, "per-entry signature does not verify with \(key.verifierKey)")
             }
             signaturesChecked += 1
         }
+        var next: any NoteVerifier = key
+        var rotation: KeyRotation?
+        if KeyRotation.isRotation(entry.event) {
+            let r = try KeyRotation(event: entry.event, origin: origin, seq: expected)
+            next = try r.verify(current: key)
+            rotation = r
+        }
         tree.append(hash, completed: completed)
         lastHash = hash
+        if let rotation {
+            key = next
+            keyHistory.append(next.verifierKey)
+            knownKeys.append(next)
+            rotations.append(rotation)
+        }
         return hash
     }
 
-    /// Appends an entry hash and reports Merkle nodes that became complete (for stores that keep them).
-    public mutating func appendVerified(_ hash: Hash256, completed: (Merkle.NodeID, Hash256) -> Void) {
-        tree.append(hash, completed: completed)
-        lastHash = hash
-    }
+    /// Whether `pinned` is in the key history followed (FORMAT §7 step 6).
+    public func followed(_ pinned: any NoteVerifier) -> Bool { keyHistory.contains(pinned.verifierKey) }
 
-    /// Checks that `checkpoint` is signed by `key`, names this log, and commits to the entries so far.
-    public func check(checkpoint noteText: String, key: any NoteVerifier) throws(VerificationFailure) -> SignedCheckpoint {
+    /// Checks that `checkpoint` is signed by the key in effect, names this log, and commits to the
+    /// entries so far.
+    public func check(checkpoint noteText: String) throws(VerificationFailure) -> SignedCheckpoint {
         let signed: SignedCheckpoint
         do {
             signed = try SignedCheckpoint(verifying: noteText, with: key)
+            if knownKeys.count > 1 { try signed.note.verify(with: knownKeys) }
         } catch {
-            throw VerificationFailure(.badCheckpoint, "checkpoint: \(error.reason)")
+            throw VerificationFailure(.badCheckpoint, "checkpoint at size \(tree.size): \(error.reason)")
         }
         try check(signed.checkpoint)
         return signed

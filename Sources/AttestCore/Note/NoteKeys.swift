@@ -21,6 +21,8 @@ public protocol NoteVerifier: Sendable {
     var name: String { get }
     /// The 4-byte key ID.
     var keyID: UInt32 { get }
+    /// The verifier key string (`name+hex8+base64(type ‖ public key)`).
+    var verifierKey: String { get }
     /// Returns whether `signature` is a valid signature of `message` by this key.
     func verify(_ message: [UInt8], signature: [UInt8]) -> Bool
 }
@@ -37,6 +39,8 @@ public struct NoteKeyError: Error, Hashable, Sendable, CustomStringConvertible {
 public enum NoteKeyName {
     /// Signature type byte for Ed25519 keys.
     public static let ed25519Type: UInt8 = 0x01
+    /// Signature type byte for ECDSA keys (Attest supports NIST P-256 with SHA-256 only).
+    public static let ecdsaType: UInt8 = 0x02
 
     /// Whether `name` is a valid key name: non-empty, valid UTF-8, no Unicode white space, no `+`.
     public static func isValid(_ name: String) -> Bool {
@@ -197,5 +201,104 @@ public struct Ed25519NoteVerifier: NoteVerifier, Hashable {
             return false
         }
         return key.isValidSignature(signature, for: message)
+    }
+}
+
+/// Parses verifier keys of every type Attest signs with.
+public enum NoteVerifiers {
+    /// A verifier for `verifierKey`: Ed25519 (type 0x01) or ECDSA P-256 (type 0x02).
+    public static func parse(_ verifierKey: String) throws(NoteKeyError) -> any NoteVerifier {
+        let trimmed = verifierKey.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parts = try NoteKeyName.split(trimmed, expectedParts: 3)
+        guard let raw = Data(base64Encoded: String(parts[2])), let type = raw.first else {
+            throw NoteKeyError("verifier key data is not base64")
+        }
+        switch type {
+        case NoteKeyName.ed25519Type: return try Ed25519NoteVerifier(verifierKey: trimmed)
+        case NoteKeyName.ecdsaType: return try P256NoteVerifier(verifierKey: trimmed)
+        default:
+            throw NoteKeyError("unsupported verifier key type 0x\(String(type, radix: 16)) (Ed25519 0x01 and ECDSA P-256 0x02 are supported)")
+        }
+    }
+}
+
+/// Checks ECDSA P-256 note signatures (C2SP signed-note type 0x02, as transparency-dev/witness
+/// implements it): the public key is DER SubjectPublicKeyInfo, the key ID is the first four bytes
+/// of SHA-256 of those DER bytes alone, and signatures are ASN.1 DER over SHA-256 of the message.
+public struct P256NoteVerifier: NoteVerifier, Hashable {
+    public let name: String
+    public let keyID: UInt32
+    /// The DER SubjectPublicKeyInfo.
+    public let spki: [UInt8]
+
+    /// The key ID of a type-0x02 key: SHA-256(DER SPKI)[:4], big-endian.
+    public static func keyID(spki: [UInt8]) -> UInt32 {
+        let d = Array(SHA256.hash(data: spki))
+        return UInt32(d[0]) << 24 | UInt32(d[1]) << 16 | UInt32(d[2]) << 8 | UInt32(d[3])
+    }
+
+    /// A verifier for a name and a DER SubjectPublicKeyInfo of a P-256 key.
+    public init(name: String, spki: [UInt8]) throws(NoteKeyError) {
+        guard NoteKeyName.isValid(name) else { throw NoteKeyError("invalid key name \"\(name)\"") }
+        guard let key = try? P256.Signing.PublicKey(derRepresentation: spki) else {
+            throw NoteKeyError("an ECDSA verifier key must hold the DER SubjectPublicKeyInfo of a NIST P-256 key")
+        }
+        self.name = name
+        // Kept as the canonical DER Swift Crypto writes, so a key has one spelling.
+        self.spki = Array(key.derRepresentation)
+        guard self.spki == spki else { throw NoteKeyError("the ECDSA public key is not in canonical DER (uncompressed point)") }
+        self.keyID = Self.keyID(spki: spki)
+    }
+
+    /// Parses `name+hex8+base64(0x02 ‖ DER SPKI)`, checking that the key ID matches.
+    public init(verifierKey: String) throws(NoteKeyError) {
+        let trimmed = verifierKey.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parts = try NoteKeyName.split(trimmed, expectedParts: 3)
+        let id = try NoteKeyName.parseHex8(parts[1])
+        guard let raw = Data(base64Encoded: String(parts[2])), raw.first == NoteKeyName.ecdsaType else {
+            throw NoteKeyError("an ECDSA verifier key is base64 of 0x02 followed by a DER SubjectPublicKeyInfo")
+        }
+        try self.init(name: String(parts[0]), spki: Array(raw.dropFirst()))
+        guard id == keyID else { throw NoteKeyError("verifier key ID \(parts[1]) does not match the key") }
+    }
+
+    public var verifierKey: String {
+        "\(name)+\(NoteKeyName.hex8(keyID))+" + Data([NoteKeyName.ecdsaType] + spki).base64EncodedString()
+    }
+
+    public func verify(_ message: [UInt8], signature: [UInt8]) -> Bool {
+        guard let key = try? P256.Signing.PublicKey(derRepresentation: spki),
+            let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature)
+        else { return false }
+        return key.isValidSignature(sig, for: SHA256.hash(data: message))
+    }
+}
+
+/// A software ECDSA P-256 note signer (type 0x02). Attest signs with ECDSA only inside an HSM that
+/// lacks Ed25519; this one exists for tests and tools.
+public struct P256NoteSigner: NoteSigner {
+    public let name: String
+    public let keyID: UInt32
+    private let key: P256.Signing.PrivateKey
+
+    public init(name: String, key: P256.Signing.PrivateKey = P256.Signing.PrivateKey()) throws(NoteKeyError) {
+        guard NoteKeyName.isValid(name) else { throw NoteKeyError("invalid key name \"\(name)\"") }
+        self.name = name
+        self.key = key
+        self.keyID = P256NoteVerifier.keyID(spki: Array(key.publicKey.derRepresentation))
+    }
+
+    public var verifier: P256NoteVerifier {
+        // The public key comes from a valid private key, so this cannot fail.
+        try! P256NoteVerifier(name: name, spki: Array(key.publicKey.derRepresentation))
+    }
+
+    public var verifierKey: String { verifier.verifierKey }
+
+    /// The same key under another name.
+    public func renamed(_ newName: String) throws(NoteKeyError) -> P256NoteSigner { try P256NoteSigner(name: newName, key: key) }
+
+    public func sign(_ message: [UInt8]) throws -> [UInt8] {
+        Array(try key.signature(for: SHA256.hash(data: message)).derRepresentation)
     }
 }
