@@ -522,13 +522,40 @@ enum OpenAPIDocument {
                 '404': {$ref: '#/components/responses/Problem'}
           /v1/pubkey:
             get:
-              summary: The log's verifier key (name+hex8+base64).
+              summary: The log's verifier key in effect (name+hex8+base64).
               parameters: [{$ref: '#/components/parameters/tenant'}]
               responses:
                 '200':
                   description: The key.
                   content:
                     text/plain: {schema: {type: string}}
+                '400': {$ref: '#/components/responses/Problem'}
+                '401': {$ref: '#/components/responses/Unauthorized'}
+                '403': {$ref: '#/components/responses/Problem'}
+                '404': {$ref: '#/components/responses/Problem'}
+          /v1/keys:
+            get:
+              summary: The log's key history, oldest first (FORMAT §8); one key when it was never rotated.
+              parameters: [{$ref: '#/components/parameters/tenant'}]
+              responses:
+                '200':
+                  description: The key history.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [origin, keys]
+                        properties:
+                          origin: {type: string}
+                          keys:
+                            type: array
+                            items:
+                              type: object
+                              required: [from_size, verifier_key]
+                              properties:
+                                from_size: {type: integer, minimum: 0}
+                                verifier_key: {type: string}
+                                rotation_seq: {type: integer, minimum: 0}
                 '400': {$ref: '#/components/responses/Problem'}
                 '401': {$ref: '#/components/responses/Unauthorized'}
                 '403': {$ref: '#/components/responses/Problem'}

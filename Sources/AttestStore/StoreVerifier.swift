@@ -42,7 +42,15 @@ public struct LogVerifier: Sendable {
         self.origin = info.origin
         self.pinned = key
         var first = key
-        if let recorded = try await store.keyHistory(tenant: tenant).first, recorded.verifierKey != key.verifierKey {
+        let history = try await store.keyHistory(tenant: tenant)
+        if !history.isEmpty && !history.contains(where: { $0.verifierKey == key.verifierKey }) {
+            // Not even claimed: it cannot turn up in the history (whatever else is wrong).
+            throw VerificationFailure(
+                .keyMismatch,
+                "the store records the keys \(history.map(\.verifierKey).joined(separator: " -> ")) for this log, not the pinned key \(key.verifierKey)"
+            )
+        }
+        if let recorded = history.first, recorded.verifierKey != key.verifierKey {
             do { first = try NoteVerifiers.parse(recorded.verifierKey) } catch {
                 throw VerificationFailure(.keyMismatch, "the store's first key for the log is not a valid verifier key: \(error.reason)")
             }

@@ -18,6 +18,9 @@ struct VerifyCommand: AsyncParsableCommand {
                                                   rewritten history, another key, origin or tenant.
                                                   --full also downloads and recomputes every entry.
                                                   FILE is replaced atomically only when all checks pass.
+            Key rotations (attest keys rotate) are followed: each ledger.key_rotation entry is checked
+            (signed by the old and the new key), and the pinned key may be any key of the history.
+            VKEY may be Ed25519 (type 0x01) or ECDSA P-256 (type 0x02).
             Exit status 0 when everything verified, 1 when verification failed (the first bad entry
             is named), 2 on bad usage.
             """

@@ -192,8 +192,14 @@ struct TamperDrillTests {
             try db.execute(sql: "UPDATE logs SET origin = 'attest.test/beta' WHERE origin = 'swap'")
         }
         let byEntry = try await t.verify("alpha")
-        // The first thing checked, the size-0 checkpoint, names the other log.
-        #expect(byEntry.failure?.code == .badCheckpoint, "\(byEntry)")
+        // The log's key history (kept per log) names the other log's key; without it, the first
+        // thing checked, the size-0 checkpoint, names the other log.
+        #expect(byEntry.failure?.code == .keyMismatch, "\(byEntry)")
         #expect(byEntry.failure?.reason.contains("attest.test/beta") == true, "\(byEntry)")
+        // Without the key history rows, the checkpoint itself names the other log.
+        try t.raw { db in try db.execute(sql: "DELETE FROM log_keys") }
+        let byCheckpoint = try await t.verify("alpha")
+        #expect(byCheckpoint.failure?.code == .badCheckpoint, "\(byCheckpoint)")
+        #expect(byCheckpoint.failure?.reason.contains("attest.test/beta") == true, "\(byCheckpoint)")
     }
 }
