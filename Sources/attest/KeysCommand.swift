@@ -111,11 +111,13 @@ struct SigningBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let software = try Ed25519NoteSigner.generate(name: "bench.example/default")
         try measure("software-ed25519", software, software.verifier)
+        let ecdsa = try P256NoteSigner(name: "bench.example/default")
+        try measure("software-ecdsa-p256", ecdsa, ecdsa.verifier)
         if let config = try hsm.config() {
             let key: PKCS11Key
             do { key = try PKCS11Key.open(config) } catch { throw CLIError.usage(error.reason) }
             let signer = try PKCS11NoteSigner(name: "bench.example/default", key: key)
-            try measure("pkcs11:\(config.tokenLabel)", signer, signer.verifier)
+            try measure("pkcs11:\(config.tokenLabel):\(key.algorithm.rawValue)", signer, signer.verifier)
         }
     }
 }

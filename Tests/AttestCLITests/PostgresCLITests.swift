@@ -52,6 +52,30 @@ struct PostgresCLITests {
         let bundleCheck = try attest("verify", bundle.path, "--key", key)
         #expect(bundleCheck.status == 0, "\(bundleCheck.stdout) \(bundleCheck.stderr)")
         #expect(try attest("checkpoint", "--data-dir", node.path).stdout.hasPrefix("cli.example/default\n30\n"))
+
+        // Key rotation on PostgreSQL: the log records it, appends go on with the new key, and
+        // every bundle verifies with the old key and the new one.
+        let rotated = try attest("keys", "rotate", "--data-dir", node.path)
+        #expect(rotated.status == 0, "\(rotated.stdout) \(rotated.stderr)")
+        #expect(rotated.stdout.contains("default: rotated at seq 30"))
+        let newKey = try attest("pubkey", "--data-dir", node.path).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(newKey != key && newKey.hasPrefix("cli.example/default+"))
+        let more = work.appendingPathComponent("more.ndjson")
+        try writeEvents(5, to: more, from: 100)
+        let appendedAfter = try attest("append", "--data-dir", node.path, more.path)
+        #expect(appendedAfter.status == 0, "\(appendedAfter.stderr)")
+        let afterRotation = try attest("verify", "--data-dir", node.path)
+        #expect(
+            afterRotation.status == 0 && afterRotation.stdout.contains("key rotated 1 time(s)"),
+            "\(afterRotation.stdout) \(afterRotation.stderr)"
+        )
+        #expect(try attest("verify", bundle.path, "--key", key).status == 0)  // the old bundle, the old key
+        let whole = work.appendingPathComponent("whole.ndjson")
+        #expect(try attest("export", "--data-dir", node.path, "--out", whole.path).status == 0)
+        for pinned in [key, newKey] {
+            let check = try attest("verify", whole.path, "--key", pinned)
+            #expect(check.status == 0 && check.stdout.contains("entries 0..<36 verified"), "\(check.stdout) \(check.stderr)")
+        }
     }
 
     @Test("a second directory is refused while the role's password is in use, a node without the signing key too; nothing is half-written")
