@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import clean_env, event, free_port
+from conftest import clean_env, event, free_port, poll
 
 ROOT = Path(__file__).resolve().parents[2]
 INDEPENDENT = ROOT / "tools" / "independent-verifier" / "attest_verify.py"
@@ -65,10 +65,17 @@ def test_rotation_end_to_end(servers, attest_bin, tmp_path):
     stored = run(attest_bin, "verify", "--data-dir", str(data))
     assert stored.returncode == 0 and "key rotated 1 time(s)" in stored.stdout, stored.stdout + stored.stderr
 
-    srv2 = servers(data, port=srv.port)
+    srv2 = servers(data, port=srv.port, env=clean_env(ATTEST_VERIFY_INTERVAL_SECONDS="1"))
     srv2.token = srv.token
     post(srv2, [f"b-{i}" for i in range(4)])
     s = srv2.session()
+    # The server's continuous verification follows the rotation too: the whole log, no failure.
+    def verified():
+        v = s.get(f"{srv2.base}/readyz", timeout=10).json().get("verification", {})
+        assert v.get("status") != "failed", v
+        n = v.get("logs", {}).get("default", {}).get("verified_entries", 0)
+        return v if n >= size_before + 5 else None
+    poll(verified, 30, "continuous verification across the rotation")
     keys = s.get(f"{srv2.base}/v1/keys", timeout=30).json()
     assert [k["verifier_key"] for k in keys["keys"]] == [old_key, new_key]
     assert keys["keys"][1]["rotation_seq"] == size_before and keys["keys"][1]["from_size"] == size_before + 1
