@@ -367,7 +367,7 @@ def test_postgres_restart_during_load(servers, attest_bin, tmp_path, pg_admin_ur
     of 1-10 new events. A 503 or a connection error means "not acknowledged": the client sends the
     same batch (same ids) again until it is acknowledged (201, or 200 if it had in fact been
     committed). Under load the cluster is killed (`pg_ctl stop -m immediate`: no checkpoint, like
-    a crash) and started again ~1.5 s later. Proven: the nodes answered 503 while it was down and
+    a crash) and started again ~1.5 s later. Proven: the nodes answered 503 for the outage and
     never anything but 200/201/503; the same node processes, never restarted, acknowledge every
     pending batch and new ones within 45 s of the restart and are ready; every acknowledged id is
     in the final export at its acknowledged seq and hash, once; the bundle verifies.
@@ -451,7 +451,9 @@ def test_postgres_restart_during_load(servers, attest_bin, tmp_path, pg_admin_ur
                    f"acknowledged per node {dict(acked_after_restart)}, {len(unacked)} never acknowledged; "
                    f"/readyz {readiness}")
         assert not tally.unexpected, "unexpected answers:\n" + "\n".join(tally.unexpected[:20])
-        assert during[503] >= 1, f"no 503 while PostgreSQL was down: the fault was not seen; {summary}"
+        # A request sent during the outage may be answered only after `pg_cluster start` returned
+        # (a slow machine notices the dead connections late), so 503s from the kill on all count.
+        assert during[503] + after[503] >= 1, f"no 503 from the kill on: the fault was not seen; {summary}"
         assert recovered and not unacked, (
             f"the nodes did not recover within {RECOVERY_DEADLINE}s of the restart: {summary}; "
             f"e.g. {unacked[:4]}")
