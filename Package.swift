@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "attest", targets: ["attest"]),
+        .executable(name: "attest-load", targets: ["attest-load"]),
         .library(name: "AttestCore", targets: ["AttestCore"]),
         .library(name: "AttestStore", targets: ["AttestStore"]),
     ],
@@ -29,6 +30,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // The benchmarks: attest-load (HTTP load driver) and the micro benchmarks.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .target(
@@ -111,6 +116,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
+        ),
+        .target(name: "AttestWorkload", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "attest-load",
+            dependencies: [
+                "AttestWorkload", "AttestOTLPProto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AttestBenchmarks",
+            dependencies: ["AttestCore", "AttestWorkload", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/AttestBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .target(
             name: "AttestTesting",
