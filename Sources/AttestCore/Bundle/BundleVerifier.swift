@@ -226,16 +226,18 @@ public struct BundleVerifier: Sendable {
         requireEntrySignatures: Bool = false
     ) -> VerificationReport {
         var v = BundleVerifier(pinnedKey: pinnedKey, requireEntrySignatures: requireEntrySignatures)
-        var lineStart = data.startIndex
-        var i = data.startIndex
-        while i != data.endIndex {
-            if data[i] == 0x0A {
-                v.feed(data[lineStart..<i])
-                lineStart = data.index(after: i)
+        // One copy into an array, then a concrete scan: iterating an arbitrary collection from
+        // outside this module runs unspecialized, with a witness call (and allocations) per byte.
+        let bytes = [UInt8](data)
+        var lineStart = 0
+        while lineStart < bytes.count {
+            guard let newline = bytes[lineStart...].firstIndex(of: 0x0A) else {
+                v.feed(bytes[lineStart...], terminated: false)
+                break
             }
-            i = data.index(after: i)
+            v.feed(bytes[lineStart..<newline])
+            lineStart = newline + 1
         }
-        if lineStart != data.endIndex { v.feed(data[lineStart..<data.endIndex], terminated: false) }
         return v.finish()
     }
 }
