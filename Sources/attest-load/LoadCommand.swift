@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import AttestWorkload
 import Foundation
 import Histogram
@@ -21,7 +22,7 @@ struct LoadCommand: AsyncParsableCommand {
             schedule and latency counts from when a request was due (no coordinated omission).
             Exits 1 when any request failed, naming the first failure.
             """,
-        subcommands: [Ingest.self, OTLP.self, Query.self, Sample.self]
+        subcommands: [Ingest.self, OTLP.self, Query.self, Proof.self, Sample.self]
     )
 }
 
@@ -59,7 +60,10 @@ struct CommonOptions: ParsableArguments {
     /// Runs the load and prints its figures; throws ExitCode.failure when a request failed.
     func report(load: String, fields: [(String, String)], unit: String, make: @escaping @Sendable (Int) -> LoadRequest) async throws {
         let rssBefore = watchPid.flatMap(residentMiB)
+        let cpuBefore = processCPUSeconds()
         let result = try await runner.run(make)
+        // The driver shares the machine with the server: say how much CPU it took itself.
+        let clientCPU = (processCPUSeconds() - cpuBefore) / max(result.seconds, 1e-9)
         let rssAfter = watchPid.flatMap(residentMiB)
         let perSecond = Double(result.items) / max(result.seconds, 1e-9)
         var line = "BENCH load=\(load)"
@@ -72,6 +76,7 @@ struct CommonOptions: ParsableArguments {
         line += " p50_ms=\(result.ms(50)) p90_ms=\(result.ms(90)) p99_ms=\(result.ms(99)) p999_ms=\(result.ms(99.9))"
         line += " max_ms=\(String(format: "%.2f", Double(result.histogram.max) / 1000)) errors=\(result.errors)"
         line += " sent_requests=\(result.sentRequests) sent_\(unit)=\(result.sentItems)"
+        line += String(format: " client_cpu_pct=%.0f", clientCPU * 100)
         if let rssBefore, let rssAfter { line += String(format: " rss_before_mb=%.0f rss_after_mb=%.0f", rssBefore, rssAfter) }
         print(line)
         FileHandle.standardError.write(
@@ -171,6 +176,46 @@ extension LoadCommand {
             try await common.report(load: "query", fields: [("filter", filter), ("limit", "\(limit)")], unit: "pages") { i in
                 LoadRequest(method: .GET, path: QueryFactory.query(filter: filter, request: i, limit: limit)!, body: nil, contentType: nil, items: 1)
             }
+        }
+    }
+
+    struct Proof: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "GET inclusion or consistency proofs of random entries/sizes against the log's current size."
+        )
+        @OptionGroup var common: CommonOptions
+        @Option(help: "inclusion or consistency.") var kind = "inclusion"
+
+        func run() async throws {
+            guard ["inclusion", "consistency"].contains(kind) else {
+                throw ValidationError("--kind \(kind) is not inclusion or consistency")
+            }
+            let size = try await currentSize()
+            guard size > 1 else { throw ValidationError("the log at \(common.server) has \(size) entries: fill it first") }
+            let kind = kind
+            try await common.report(load: "proof", fields: [("kind", kind), ("log_size", "\(size)")], unit: "proofs") { i in
+                // A fixed pseudo-random walk over the log, so runs are comparable.
+                var rng = SplitMix64(state: UInt64(i) &* 0x9E37_79B9)
+                let pick = UInt64.random(in: 0..<size, using: &rng)
+                let path =
+                    kind == "inclusion"
+                    ? "/v1/proofs/inclusion?seq=\(pick)&size=\(size)" : "/v1/proofs/consistency?from=\(max(pick, 1))&to=\(size)"
+                return LoadRequest(method: .GET, path: path, body: nil, contentType: nil, items: 1)
+            }
+        }
+
+        /// The size of the latest checkpoint (its second line).
+        private func currentSize() async throws -> UInt64 {
+            let runner = common.runner
+            var request = HTTPClientRequest(url: runner.baseURL + "/v1/checkpoint")
+            if let token = runner.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let lines = body.split(separator: "\n")
+            guard response.status.code == 200, lines.count > 1, let size = UInt64(lines[1]) else {
+                throw ValidationError("GET /v1/checkpoint answered \(response.status.code): \(body.prefix(200))")
+            }
+            return size
         }
     }
 

@@ -1,7 +1,7 @@
 """attest-load, the load driver of scripts/bench, against a running `attest serve`: its events are
 valid and varied, and what it reports is what the ledger holds (every event it counts as sent is
-in the log, no more), in closed-loop and fixed-rate modes, for REST and OTLP; queries; failures
-exit non-zero naming the first one."""
+in the log, no more), in closed-loop and fixed-rate modes, for REST and OTLP; queries and proofs;
+failures exit non-zero naming the first one."""
 
 from __future__ import annotations
 
@@ -109,6 +109,14 @@ def test_otlp_records_and_queries(load_bin, servers, tmp_path):
     assert q.returncode == 0, q.stderr
     qb = bench_line(q.stdout)
     assert qb["load"] == "query" and qb["filter"] == "session" and int(qb["pages"]) > 0 and qb["errors"] == "0"
+
+    size = log_size(srv)
+    for kind in ("inclusion", "consistency"):
+        p = run_load(load_bin, "proof", "--server", srv.base, "--kind", kind, "--connections", "2",
+                     "--duration", "1", "--warmup", "0", token=srv.token)
+        assert p.returncode == 0, p.stderr
+        pb = bench_line(p.stdout)
+        assert pb["kind"] == kind and int(pb["log_size"]) >= size and int(pb["proofs"]) > 0 and pb["errors"] == "0"
 
 
 def test_failures_exit_nonzero_naming_the_first(load_bin, servers, tmp_path):
