@@ -213,6 +213,14 @@ extension PostgresLedgerStore {
     /// the indexed size only moves forward.
     @discardableResult
     public func updateIndex(tenant: String, batch: Int = 10_000) async throws -> UInt64 {
+        try await updateIndex(tenant: tenant, batch: batch, prepared: [])
+    }
+
+    /// ``updateIndex(tenant:batch:)``, taking the rows of `prepared` (sorted by seq; rows of
+    /// entries this node committed) instead of reading and parsing those entries again. Entries
+    /// of other nodes are read back as before.
+    @discardableResult
+    public func updateIndex(tenant: String, batch: Int, prepared: [IndexRow]) async throws -> UInt64 {
         let start = try await transaction(tenant: tenant) { conn -> (Int64, Int64)? in
             guard let log = try await self.logRow(tenant, conn: conn) else { return nil }
             let size = Int64(try await self.currentSize(conn, logID: log.id))
@@ -245,47 +253,35 @@ extension PostgresLedgerStore {
                     from = v
                 }
                 if from >= size { return from }
-                var seqs: [Int64] = []
-                var received: [Int64] = []
-                var times: [Int64] = []
-                var actions: [String] = []
-                var categories: [String] = []
-                var actors: [String] = []
-                var obos: [String] = []
-                var agents: [String] = []
-                var sessions: [String] = []
-                var rtypes: [String] = []
-                var rids: [String] = []
-                var outcomes: [String] = []
-                var risks: [Int64] = []
-                // Absent values travel as '' / -1 and are turned back into NULL by NULLIF.
-                for try await (seq, receivedAt, entry) in try await conn.query(
-                    """
-                    SELECT seq, received_at, entry FROM attest.entries
-                    WHERE log_id = \(log.id) AND seq >= \(from) AND seq < \(size) ORDER BY seq LIMIT \(n)
-                    """,
-                    logger: self.logger
-                ).decode((Int64, Int64, ByteBuffer).self) {
-                    guard seq == from + Int64(seqs.count) else {
-                        throw StoreError(.corrupt, "entry \(from + Int64(seqs.count)) is missing (found \(seq))")
+                var rows = Array(IndexRow.run(in: prepared, from: UInt64(from), below: UInt64(size), limit: batch))
+                if rows.isEmpty {
+                    for try await (seq, entry) in try await conn.query(
+                        """
+                        SELECT seq, entry FROM attest.entries
+                        WHERE log_id = \(log.id) AND seq >= \(from) AND seq < \(size) ORDER BY seq LIMIT \(n)
+                        """,
+                        logger: self.logger
+                    ).decode((Int64, ByteBuffer).self) {
+                        guard seq == from + Int64(rows.count) else {
+                            throw StoreError(.corrupt, "entry \(from + Int64(rows.count)) is missing (found \(seq))")
+                        }
+                        rows.append(try IndexRow(seq: UInt64(seq), entry: Array(entry.readableBytesView)))
                     }
-                    guard let entry = try? LedgerEntry(parsing: JSONParser.parse(Array(entry.readableBytesView), limits: .ledger)),
-                        let event = AuditEvent(stored: entry.event)
-                    else { throw StoreError(.corrupt, "entry \(seq) cannot be read for indexing") }
-                    seqs.append(seq)
-                    received.append(receivedAt)
-                    times.append(event.time.microseconds)
-                    actions.append(event.action)
-                    categories.append(event.category ?? "")
-                    actors.append(event.actorID)
-                    obos.append(event.onBehalfOfID ?? "")
-                    agents.append(event.agentID ?? "")
-                    sessions.append(event.sessionID ?? "")
-                    rtypes.append(event.resourceType ?? "")
-                    rids.append(event.resourceID ?? "")
-                    outcomes.append(event.outcomeStatus ?? "")
-                    risks.append(event.riskRank.map { Int64($0) } ?? -1)
                 }
+                // Absent values travel as '' / -1 and are turned back into NULL by NULLIF.
+                let seqs = rows.map { Int64($0.seq) }
+                let received = rows.map(\.receivedAt.microseconds)
+                let times = rows.map(\.time.microseconds)
+                let actions = rows.map(\.action)
+                let categories = rows.map { $0.category ?? "" }
+                let actors = rows.map(\.actorID)
+                let obos = rows.map { $0.onBehalfOfID ?? "" }
+                let agents = rows.map { $0.agentID ?? "" }
+                let sessions = rows.map { $0.sessionID ?? "" }
+                let rtypes = rows.map { $0.resourceType ?? "" }
+                let rids = rows.map { $0.resourceID ?? "" }
+                let outcomes = rows.map { $0.outcome ?? "" }
+                let risks = rows.map { $0.risk.map { Int64($0) } ?? -1 }
                 guard !seqs.isEmpty else { throw StoreError(.corrupt, "entries stop at \(from), before \(size)") }
                 let next = from + Int64(seqs.count)
                 try await conn.query(

@@ -110,9 +110,9 @@ public struct ServerComponents: Sendable {
             options: .init(maxQueuedEvents: config.queueEvents, maxBatchEvents: config.batchEvents),
             logger: logger,
             metrics: metrics,
-            onCommit: { tenant, _ in
-                indexer.nudge(tenant)
-                witnessClient?.nudge(tenant)
+            onCommit: { committed in
+                indexer.take(committed)
+                witnessClient?.nudge(committed.tenant)
             }
         )
         self.sequencer = sequencer

@@ -74,4 +74,15 @@ public protocol EventReader: Sendable {
     func event(tenant: String, id: String) async throws -> StoredEvent?
     /// Brings the query index up to date with the log and returns the indexed size.
     func updateIndex(tenant: String, batch: Int) async throws -> UInt64
+    /// ``updateIndex(tenant:batch:)``, taking the rows of `prepared` (sorted by seq) for the
+    /// entries they cover instead of reading those entries back. The rows must be those of the
+    /// committed entries at their seqs (the sequencer's, for what it just appended).
+    func updateIndex(tenant: String, batch: Int, prepared: [IndexRow]) async throws -> UInt64
+}
+
+extension EventReader {
+    /// Stores that cannot use prepared rows read every entry back.
+    public func updateIndex(tenant: String, batch: Int, prepared: [IndexRow]) async throws -> UInt64 {
+        try await updateIndex(tenant: tenant, batch: batch)
+    }
 }

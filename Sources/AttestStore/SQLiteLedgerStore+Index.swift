@@ -12,6 +12,13 @@ extension SQLiteLedgerStore {
     /// rebuilt from the entries at any time.
     @discardableResult
     public func updateIndex(tenant: String, batch: Int = 10_000) async throws -> UInt64 {
+        try await updateIndex(tenant: tenant, batch: batch, prepared: [])
+    }
+
+    /// ``updateIndex(tenant:batch:)``, taking the rows of `prepared` (sorted by seq; rows of
+    /// entries this process committed) instead of reading and parsing those entries again.
+    @discardableResult
+    public func updateIndex(tenant: String, batch: Int, prepared: [IndexRow]) async throws -> UInt64 {
         let ledger = try await read { db -> (id: Int64, size: Int64)? in
             guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
             return (logID, try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID]) ?? 0)
@@ -20,28 +27,24 @@ extension SQLiteLedgerStore {
         var indexed = try await indexedSize(logID: logID)
         while indexed < size {
             let from = indexed
-            let rows = try await read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: "SELECT seq, entry FROM entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?",
-                    arguments: [logID, from, size, batch]
-                ).map { (seq: $0[0] as Int64, entry: $0[1] as Data) }
-            }
-            guard !rows.isEmpty else { throw StoreError(.corrupt, "entries stop at \(from), before \(size)") }
-            var values: [[DatabaseValue]] = []
-            values.reserveCapacity(rows.count)
-            for (i, row) in rows.enumerated() {
-                guard row.seq == from + Int64(i) else { throw StoreError(.corrupt, "entry \(from + Int64(i)) is missing (found \(row.seq))") }
-                guard let entry = try? LedgerEntry(parsing: JSONParser.parse(row.entry, limits: .ledger)), let event = AuditEvent(stored: entry.event)
-                else { throw StoreError(.corrupt, "entry \(row.seq) cannot be read for indexing") }
-                let columns: [(any DatabaseValueConvertible)?] = [
-                    logID, row.seq, event.time.microseconds, event.action, event.category, event.actorID, event.onBehalfOfID, event.agentID,
-                    event.sessionID, event.resourceType, event.resourceID, event.outcomeStatus, event.riskRank,
-                ]
-                values.append(columns.map { $0?.databaseValue ?? .null })
+            var rows = Array(IndexRow.run(in: prepared, from: UInt64(from), below: UInt64(size), limit: batch))
+            if rows.isEmpty {
+                let stored = try await read { db in
+                    try Row.fetchAll(
+                        db,
+                        sql: "SELECT seq, entry FROM entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?",
+                        arguments: [logID, from, size, batch]
+                    ).map { (seq: $0[0] as Int64, entry: $0[1] as Data) }
+                }
+                guard !stored.isEmpty else { throw StoreError(.corrupt, "entries stop at \(from), before \(size)") }
+                rows.reserveCapacity(stored.count)
+                for (i, row) in stored.enumerated() {
+                    guard row.seq == from + Int64(i) else { throw StoreError(.corrupt, "entry \(from + Int64(i)) is missing (found \(row.seq))") }
+                    rows.append(try IndexRow(seq: UInt64(row.seq), entry: Array(row.entry)))
+                }
             }
             let next = from + Int64(rows.count)
-            let batchValues = values
+            let batchRows = rows
             do {
                 try await indexPool.write { db in
                     let insert = try db.cachedStatement(
@@ -50,7 +53,12 @@ extension SQLiteLedgerStore {
                                 session_id, resource_type, resource_id, outcome, risk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """
                     )
-                    for v in batchValues { try insert.execute(arguments: StatementArguments(v)) }
+                    for r in batchRows {
+                        try insert.execute(arguments: [
+                            logID, Int64(r.seq), r.time.microseconds, r.action, r.category, r.actorID, r.onBehalfOfID, r.agentID,
+                            r.sessionID, r.resourceType, r.resourceID, r.outcome, r.risk,
+                        ])
+                    }
                     // Concurrent indexers write the same rows; the position only moves forward.
                     try db.execute(
                         sql: """

@@ -57,6 +57,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             try SQLiteSchema.migrator.migrate(pool)
             indexPool = try DatabasePool(path: Self.indexPath(forLedgerAt: path), configuration: config)
+            try indexPool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -32768") }
             try SQLiteSchema.indexMigrator.migrate(indexPool)
         } catch let e as StoreError {
             throw e

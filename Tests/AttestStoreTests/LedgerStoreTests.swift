@@ -216,6 +216,66 @@ struct LedgerStoreTests {
         #expect(try await t.store.query(tenant: "other", q).items.isEmpty)
     }
 
+    @Test("the indexer takes rows handed over for the entries they cover and reads the gaps back", arguments: Backend.enabled)
+    func preparedIndexRows(_ backend: Backend) async throws {
+        let t = try await BackendStore.make(backend)
+        let received = Timestamp(microseconds: 1_790_000_000_000_000)
+        var rows: [IndexRow] = []
+        for from in stride(from: 0, to: 30, by: 10) {
+            let events = Fixtures.events(10, from: from)
+            let result = try await t.store.append(tenant: "default", events: events, receivedAt: received)
+            for (event, receipt) in zip(events, result.receipts) {
+                rows.append(IndexRow(seq: receipt.seq, receivedAt: received, event: event))
+            }
+        }
+        // A row handed over is exactly the row read back from the stored entry.
+        let stored = try await t.store.entries(tenant: "default", from: 0, limit: 30)
+        #expect(try stored.map { try IndexRow(seq: $0.seq, entry: $0.bytes) } == rows)
+        // Prepared rows are used as given (a marked row shows it), the gap 10..<20 is read back.
+        var prepared = rows.filter { !(10..<20).contains($0.seq) }
+        let marked = try IndexRow(seq: 5, entry: Self.entryBytes(stored[5], actor: "handed-over"))
+        prepared[5] = marked
+        #expect(try await t.store.updateIndex(tenant: "default", batch: 4, prepared: prepared) == 30)
+        var q = EventQuery()
+        q.order = .ascending
+        q.actor = "handed-over"
+        #expect(try await t.store.query(tenant: "default", q).items.map(\.seq) == [5])
+        q.actor = nil
+        q.limit = 1000
+        #expect(try await t.store.query(tenant: "default", q).items.map(\.seq) == Array(0..<30))
+        q.actor = "agent-3"
+        #expect(try await t.store.query(tenant: "default", q).items.map(\.seq) == [3, 10, 17, 24])
+    }
+
+    @Test("a run of handed-over rows starts at the asked seq, stops at a gap, the limit and the end")
+    func indexRowRuns() throws {
+        let events = Fixtures.events(1)
+        let received = Timestamp(microseconds: 1)
+        let rows = [0, 1, 2, 5, 6, 7, 8].map { IndexRow(seq: $0, receivedAt: received, event: events[0]) }
+        func run(_ from: UInt64, _ end: UInt64 = 100, _ limit: Int = 100) -> [UInt64] {
+            IndexRow.run(in: rows, from: from, below: end, limit: limit).map(\.seq)
+        }
+        #expect(run(0) == [0, 1, 2])
+        #expect(run(1) == [1, 2])
+        #expect(run(3).isEmpty)
+        #expect(run(5) == [5, 6, 7, 8])
+        #expect(run(5, 100, 2) == [5, 6])
+        #expect(run(5, 7) == [5, 6])
+        #expect(run(8, 8).isEmpty)
+        #expect(run(9).isEmpty)
+        #expect(IndexRow.run(in: [], from: 0, below: 10, limit: 10).isEmpty)
+    }
+
+    /// The bytes of `entry` with its event's actor id replaced (to tell handed-over rows apart).
+    static func entryBytes(_ entry: StoredEntry, actor: String) throws -> [UInt8] {
+        let parsed = try LedgerEntry(parsing: JSONParser.parse(entry.bytes, limits: .ledger))
+        guard case .object(var event) = parsed.event, case .object(var a)? = event["actor"] else { throw StoreError(.corrupt, "no actor") }
+        a["id"] = .string(actor)
+        event["actor"] = .object(a)
+        return LedgerEntry(origin: parsed.origin, seq: parsed.seq, prev: parsed.prev, receivedAt: parsed.receivedAt, event: .object(event))
+            .canonicalBytes
+    }
+
     @Test("the incremental verifier continues where it stopped and reaches the signed root", arguments: Backend.enabled)
     func incrementalVerifier(_ backend: Backend) async throws {
         let t = try await BackendStore.make(backend)

@@ -24,6 +24,15 @@ public struct IngestError: CodedError {
     }
 }
 
+/// What one committed transaction appended, for followers in this process (the indexer).
+public struct CommittedBatch: Sendable {
+    public let tenant: String
+    /// The log's size after the commit.
+    public let size: UInt64
+    /// The query-index rows of the entries appended (duplicates left out), in seq order.
+    public let rows: [IndexRow]
+}
+
 /// The receipts of one submitted batch and the checkpoint that covers them.
 public struct BatchReceipt: Sendable, Hashable {
     public let receipts: [Receipt]
@@ -67,8 +76,8 @@ public final class Sequencer: Service, Sendable {
     let state = Mutex(State())
     let wakeup: AsyncStream<Void>
     let wake: AsyncStream<Void>.Continuation
-    /// Called after each committed transaction (e.g. to nudge the indexer).
-    let onCommit: @Sendable (String, UInt64) -> Void
+    /// Called after each committed transaction (e.g. to hand the new entries to the indexer).
+    let onCommit: @Sendable (CommittedBatch) -> Void
 
     let queueDepth: Gauge
     let batchSize: Recorder
@@ -82,7 +91,7 @@ public final class Sequencer: Service, Sendable {
         options: Options = Options(),
         logger: Logger = Logger(label: "attest.sequencer"),
         metrics: any MetricsFactory = MetricsSystem.factory,
-        onCommit: @escaping @Sendable (String, UInt64) -> Void = { _, _ in }
+        onCommit: @escaping @Sendable (CommittedBatch) -> Void = { _ in }
     ) {
         self.store = store
         self.options = options
@@ -157,7 +166,8 @@ public final class Sequencer: Service, Sendable {
         let events = group.flatMap(\.events)
         let started = ContinuousClock.now
         do {
-            let result = try await store.append(tenant: tenant, events: events, receivedAt: group.last!.receivedAt)
+            let receivedAt = group.last!.receivedAt
+            let result = try await store.append(tenant: tenant, events: events, receivedAt: receivedAt)
             commitLatency.record(duration: ContinuousClock.now - started)
             batchSize.record(events.count)
             var offset = 0
@@ -169,7 +179,12 @@ public final class Sequencer: Service, Sendable {
             let dup = result.receipts.filter(\.duplicate).count
             eventsDuplicate.increment(by: dup)
             eventsAppended.increment(by: result.receipts.count - dup)
-            onCommit(tenant, result.checkpoint.size)
+            var rows: [IndexRow] = []
+            rows.reserveCapacity(events.count - dup)
+            for (event, receipt) in zip(events, result.receipts) where !receipt.duplicate {
+                rows.append(IndexRow(seq: receipt.seq, receivedAt: receivedAt, event: event))
+            }
+            onCommit(CommittedBatch(tenant: tenant, size: result.checkpoint.size, rows: rows))
         } catch {
             logger.error("append failed; the batch was not committed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
             let failure = IngestError(.storeFailed, "the ledger could not commit the batch; nothing was written")
