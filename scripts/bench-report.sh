@@ -32,7 +32,7 @@ stage prints no figures or a load run gets an error, and its figures are thrown 
 
 | what | time | rate | limit or peer | ratio |
 |---|---|---|---|---|
-| \`attest append\`, batches of 1000 (validate, canonicalize, hash, chain, Merkle nodes, sign a checkpoint per batch, fsync; then build the query index) | ${append_s} s | ${append_r} events/s | raw SQLite append of the same rows (Python \`sqlite3\`, WAL, \`synchronous=FULL\`, 1000 rows a transaction, no secondary index): ${raw} rows/s | $(pct "$append_r" "$raw") |
+| \`attest append\`, batches of 1000 (validate, canonicalize, hash, chain, Merkle nodes, sign a checkpoint per batch, fsync; then build the query index) | ${append_s} s | ${append_r} events/s | raw SQLite append of the same rows (Python \`sqlite3\`, WAL, \`synchronous=FULL\`, 1000 rows a transaction, rowid table, no secondary index): ${raw} rows/s | $(pct "$append_r" "$raw") |
 | \`attest append\`, batches of 100 | ${append100_s} s | ${append100_r} events/s | pymerkle's SQLite tree appending the same events, 1000 a transaction: ${pm_append} leaves/s | $(times "$append100_r" "$pm_append") |
 | \`attest verify --data-dir\` (every hash, chain link, node and checkpoint signature) | ${verify_s} s | ${verify_r} entries/s | SHA-256 of 1 KiB blocks (\`openssl speed\`): $(py 'print(round(float(sys.argv[1])/1024))' "$sha") blocks/s | $(pct "$verify_r" "$(py 'print(float(sys.argv[1])/1024)' "$sha")") |
 | \`attest export\` | ${export_s} s | ${export_r} entries/s | | |

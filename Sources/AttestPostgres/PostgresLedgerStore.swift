@@ -491,7 +491,7 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
                 }
                 let seq = tree.size
                 let entry = LedgerEntry(origin: log.origin, seq: seq, prev: prev, receivedAt: receivedAt, event: event.value)
-                let bytes = entry.canonicalBytes
+                let bytes = event.canonicalBytes.map { entry.canonicalBytes(eventBytes: $0) } ?? entry.canonicalBytes
                 let hash = LedgerEntry.hash(canonicalBytes: bytes)
                 if signEntries { newSigs.append(ByteBuffer(bytes: try signer.sign(LedgerEntry.signatureMessage(for: hash)))) }
                 newSeqs.append(Int64(seq))

@@ -266,7 +266,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             for event in events {
                 let seq = tree.size
                 let entry = LedgerEntry(origin: origin, seq: seq, prev: prev, receivedAt: receivedAt, event: event.value)
-                let bytes = entry.canonicalBytes
+                let bytes = event.canonicalBytes.map { entry.canonicalBytes(eventBytes: $0) } ?? entry.canonicalBytes
                 let hash = LedgerEntry.hash(canonicalBytes: bytes)
                 let sig: Data? = signEntries ? Data(try signer.sign(LedgerEntry.signatureMessage(for: hash))) : nil
                 try insert.execute(arguments: [logID, Int64(seq), Data(hash.bytes), event.id, receivedAt.microseconds, sig, Data(bytes)])

@@ -154,6 +154,36 @@ enum SQLiteSchema {
                     """
             )
         }
+        m.registerMigration("v6-entries-rowid") { db in
+            // v1 kept entries in a WITHOUT ROWID table. Its B-tree carries whole rows in interior
+            // pages too, and with ~1 KB entries only three fit a page: the file was 3.4x the data
+            // and every append wrote ~10 KB per entry (WAL and checkpoint). A rowid table keeps
+            // the entry bytes in its leaves only; (log_id, seq) becomes a unique index. Rows are
+            // copied in (log_id, seq) order, so rowids follow seqs.
+            try db.execute(
+                sql: """
+                    CREATE TABLE entries_v6 (
+                        log_id INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        hash BLOB NOT NULL,
+                        event_id TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        sig BLOB,
+                        entry BLOB NOT NULL
+                    );
+                    INSERT INTO entries_v6 (log_id, seq, hash, event_id, received_at, sig, entry)
+                        SELECT log_id, seq, hash, event_id, received_at, sig, entry FROM entries ORDER BY log_id, seq;
+                    DROP TABLE entries;
+                    ALTER TABLE entries_v6 RENAME TO entries;
+                    CREATE UNIQUE INDEX entries_seq ON entries (log_id, seq);
+                    CREATE UNIQUE INDEX entries_event_id ON entries (log_id, event_id);
+                    CREATE TRIGGER entries_refuse_update BEFORE UPDATE ON entries
+                    BEGIN SELECT RAISE(ABORT, 'attest: entries is append-only: UPDATE refused'); END;
+                    CREATE TRIGGER entries_refuse_delete BEFORE DELETE ON entries
+                    BEGIN SELECT RAISE(ABORT, 'attest: entries is append-only: DELETE refused'); END;
+                    """
+            )
+        }
         return m
     }
 

@@ -15,6 +15,46 @@ struct SQLiteLedgerStoreTests {
         #expect(try await t.store.synchronousMode() == 2)
     }
 
+    @Test("migration v6 moves the entries out of v1's WITHOUT ROWID table: every entry kept, still append-only and verifiable")
+    func entriesRowidMigration() async throws {
+        let t = try TestStore()
+        try await t.fill(40, batch: 7)
+        let before = try await t.store.entries(tenant: "default", from: 0, limit: 100)
+        // Put the file back the way v5 left it: entries in the v1 WITHOUT ROWID table.
+        try t.raw { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE entries_v1 (
+                        log_id INTEGER NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL, event_id TEXT NOT NULL,
+                        received_at INTEGER NOT NULL, sig BLOB, entry BLOB NOT NULL, PRIMARY KEY (log_id, seq)
+                    ) WITHOUT ROWID;
+                    INSERT INTO entries_v1 SELECT log_id, seq, hash, event_id, received_at, sig, entry FROM entries;
+                    DROP TABLE entries;
+                    ALTER TABLE entries_v1 RENAME TO entries;
+                    CREATE UNIQUE INDEX entries_event_id ON entries (log_id, event_id);
+                    CREATE TRIGGER entries_refuse_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                    CREATE TRIGGER entries_refuse_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v6-entries-rowid';
+                    """
+            )
+        }
+        func entriesSQL() throws -> String {
+            try t.raw { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'entries'") ?? "" }
+        }
+        #expect(try entriesSQL().contains("WITHOUT ROWID"))
+        let reopened = try SQLiteLedgerStore(path: t.path, signers: Ed25519LogSigners(key: t.key), options: .init(originPrefix: "attest.test"))
+        #expect(try !entriesSQL().contains("WITHOUT ROWID"))
+        #expect(try await reopened.entries(tenant: "default", from: 0, limit: 100) == before)
+        _ = try await fillStore(reopened, 5, batch: 5, tenant: "default", from: 40)
+        let report = await StoreVerifier.verify(store: reopened, tenant: "default", key: try t.verifier())
+        #expect(report.ok && report.range == 0..<45)
+        // Still append-only, and an event id is still taken once.
+        #expect(throws: (any Error).self) { try t.raw { db in try db.execute(sql: "UPDATE entries SET entry = x'00' WHERE seq = 3") } }
+        #expect(throws: (any Error).self) { try t.raw { db in try db.execute(sql: "DELETE FROM entries WHERE seq = 3") } }
+        let again = try await reopened.append(tenant: "default", events: Fixtures.events(1, from: 3), receivedAt: .now())
+        #expect(again.receipts.map(\.duplicate) == [true] && again.receipts[0].seq == 3)
+    }
+
     @Test("the database refuses UPDATE and DELETE on every ledger table")
     func appendOnly() async throws {
         let t = try TestStore()

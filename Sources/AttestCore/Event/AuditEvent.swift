@@ -9,11 +9,30 @@ public struct AuditEvent: Hashable, Sendable {
     public let id: String
     /// When it happened.
     public let time: Timestamp
+    /// RFC 8785 bytes of `value`, when computed ahead (see ``withCanonicalBytes()``).
+    public private(set) var canonicalBytes: [UInt8]?
 
     private init(value: JSONValue, id: String, time: Timestamp) {
         self.value = value
         self.id = id
         self.time = time
+    }
+
+    /// The event with the canonical bytes of its value computed now. The ingest path calls this
+    /// on the request's own task, so the ledger's single writer only splices the bytes into the
+    /// entry instead of serializing every event itself.
+    public func withCanonicalBytes() -> AuditEvent {
+        var e = self
+        if e.canonicalBytes == nil { e.canonicalBytes = value.canonicalBytes }
+        return e
+    }
+
+    // Equality and hashing are those of the event; the cached bytes follow from `value`.
+    public static func == (a: AuditEvent, b: AuditEvent) -> Bool { a.value == b.value && a.id == b.id && a.time == b.time }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(value)
+        hasher.combine(id)
+        hasher.combine(time)
     }
 
     /// Validates `value` and returns the normalized event, or every problem found.

@@ -45,6 +45,22 @@ public struct LedgerEntry: Hashable, Sendable {
         out.reserveCapacity(256)
         out.append(contentsOf: Self.lit1)
         event.writeCanonical(into: &out)
+        appendTail(to: &out)
+        return out
+    }
+
+    /// ``canonicalBytes``, given the canonical bytes of `event` (computed ahead, off the writer).
+    /// - Precondition: `eventBytes == event.canonicalBytes`.
+    public func canonicalBytes(eventBytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(eventBytes.count + 200)
+        out.append(contentsOf: Self.lit1)
+        out.append(contentsOf: eventBytes)
+        appendTail(to: &out)
+        return out
+    }
+
+    private func appendTail(to out: inout [UInt8]) {
         out.append(contentsOf: Self.lit2)
         JSONValue.string(origin).writeCanonical(into: &out)
         out.append(contentsOf: Self.lit3)
@@ -54,7 +70,6 @@ public struct LedgerEntry: Hashable, Sendable {
         out.append(contentsOf: Self.lit5)
         out.append(contentsOf: String(seq).utf8)
         out.append(contentsOf: Self.lit6)
-        return out
     }
 
     private static let lit1 = Array(#"{"event":"#.utf8)

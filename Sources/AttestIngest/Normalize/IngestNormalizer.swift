@@ -56,11 +56,13 @@ public struct IngestNormalizer: Sendable {
             valid.map { event in
                 var (value, _) = redactor.apply(to: event.value)
                 if case .object(var m) = value, m["source"] == nil {
+                    value = .null  // so `m` is the only reference and is changed in place
                     m["source"] = .object(["ingest": .string(ingestKind)])
                     value = .object(m)
                 }
-                // id and time are already filled in, so the stored form always parses back.
-                return AuditEvent(stored: value) ?? event
+                // id and time are already filled in, so the stored form always parses back. The
+                // canonical bytes are made here, in parallel across requests, not in the writer.
+                return (AuditEvent(stored: value) ?? event).withCanonicalBytes()
             }
         )
     }
