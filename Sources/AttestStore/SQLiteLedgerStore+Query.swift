@@ -62,15 +62,53 @@ extension SQLiteLedgerStore: EventReader {
             clauses.append(q.order == .descending ? "seq < ?" : "seq > ?")
             args.append(Int64(clamping: after))
         }
-        let sql = """
-            SELECT seq FROM event_index WHERE \(clauses.joined(separator: " AND "))
-            ORDER BY seq \(q.order == .descending ? "DESC" : "ASC") LIMIT ?
-            """
+        let order = q.order == .descending ? "DESC" : "ASC"
+        let sql = "SELECT seq FROM event_index WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq \(order) LIMIT ?"
         args.append(q.limit + 1)
         let finalArgs: [DatabaseValue] = args.map(\.databaseValue)
+        // Only ranges (time, action prefix), no equality on an indexed column: SQLite would read
+        // every row of the range from its index and sort them by seq (a range covering the whole
+        // log read it all). First
+        // look at the `options.rangeWindow` entries where the page starts, in seq order (`+time` keeps
+        // the time index out); a full page there is the answer, since every other match lies
+        // beyond it. Otherwise (a sparse or distant range) ask the index.
+        let prefix = q.action?.hasSuffix("*") == true
+        let equalities: [String?] = [
+            q.actor, q.onBehalfOf, q.agent, prefix ? nil : q.action, q.category, q.resourceType, q.resourceID, q.session, q.ownedBy,
+        ]
+        let rangesOnly = (q.from != nil || q.to != nil || prefix) && equalities.allSatisfy { $0 == nil }
+        var windowSQL: String?
+        var windowArgs = finalArgs
+        if rangesOnly {
+            let plain = clauses.map { $0.hasPrefix("time ") ? "+" + $0 : $0.replacingOccurrences(of: "action ", with: "+action ") }
+            let w = Int64(options.rangeWindow)
+            var window: String
+            switch (q.order, q.after) {
+            case (.descending, let after?):
+                window = "seq >= ?"
+                windowArgs.insert((Int64(clamping: after) - w).databaseValue, at: windowArgs.count - 1)
+            case (.descending, nil):
+                window = "seq >= (SELECT max(seq) FROM event_index WHERE log_id = ?) - ?"
+                windowArgs.insert(contentsOf: [logID.databaseValue, w.databaseValue], at: windowArgs.count - 1)
+            case (.ascending, let after?):
+                window = "seq <= ?"
+                windowArgs.insert((Int64(clamping: after) + w).databaseValue, at: windowArgs.count - 1)
+            case (.ascending, nil):
+                window = "seq < (SELECT min(seq) FROM event_index WHERE log_id = ?) + ?"
+                windowArgs.insert(contentsOf: [logID.databaseValue, w.databaseValue], at: windowArgs.count - 1)
+            }
+            windowSQL = "SELECT seq FROM event_index WHERE \((plain + [window]).joined(separator: " AND ")) ORDER BY seq \(order) LIMIT ?"
+        }
+        let limit = q.limit
         let seqs: [Int64]
         do {
-            seqs = try await indexPool.read { db in try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(finalArgs)) }
+            seqs = try await indexPool.read { [windowSQL, windowArgs] db in
+                if let windowSQL {
+                    let found = try Int64.fetchAll(db, sql: windowSQL, arguments: StatementArguments(windowArgs))
+                    if found.count > limit { return found }
+                }
+                return try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(finalArgs))
+            }
         } catch {
             throw StoreError(.unavailable, "query index read failed: \(Self.describe(error))")
         }

@@ -13,9 +13,13 @@ public final class SQLiteLedgerStore: LedgerStore {
         /// The installation's origin prefix; logs are named `PREFIX/TENANT`. Only used when the
         /// store is created; an existing store keeps its own and refuses a different one.
         public var originPrefix: String?
-        public init(signEntries: Bool = false, originPrefix: String? = nil) {
+        /// How many entries, from where the page starts, a query with only ranges (time, action prefix) first
+        /// scans in seq order before it falls back to the time or action index (see `query`).
+        public var rangeWindow: Int
+        public init(signEntries: Bool = false, originPrefix: String? = nil, rangeWindow: Int = 20_000) {
             self.signEntries = signEntries
             self.originPrefix = originPrefix
+            self.rangeWindow = rangeWindow
         }
     }
 

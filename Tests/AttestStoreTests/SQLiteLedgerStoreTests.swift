@@ -55,6 +55,68 @@ struct SQLiteLedgerStoreTests {
         #expect(again.receipts.map(\.duplicate) == [true] && again.receipts[0].seq == 3)
     }
 
+    @Test("time-range and action-prefix pages are the same whether the recent window answers or an index does")
+    func rangeWindow() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("attest-store")
+        let key = try Ed25519NoteSigner.generate(name: "installation")
+        let store = try SQLiteLedgerStore(
+            path: dir.appendingPathComponent("ledger.sqlite").path,
+            signers: Ed25519LogSigners(key: key),
+            options: .init(originPrefix: "attest.test", rangeWindow: 5)
+        )
+        // 60 events one second apart, except the first ten, which happened in 2020.
+        let t0: Int64 = 1_790_000_000_000_000
+        var rng = Fixtures.Rng(seed: 7)
+        var times: [Int64] = []
+        var events: [AuditEvent] = []
+        for i in 0..<60 {
+            let time = i < 10 ? 1_580_000_000_000_000 + Int64(i) * 1_000_000 : t0 + Int64(i) * 1_000_000
+            guard case .object(var m) = Fixtures.event(i, id: "evt-\(i)", rng: &rng) else { throw StoreError(.corrupt, "fixture") }
+            m["time"] = .string(Timestamp(microseconds: time).rfc3339)
+            guard case .success(let e) = AuditEvent.validate(.object(m), receivedAt: .now()) else { throw StoreError(.corrupt, "invalid") }
+            times.append(time)
+            events.append(e)
+        }
+        _ = try await store.append(tenant: "default", events: events, receivedAt: .now())
+        _ = try await store.updateIndex(tenant: "default", batch: 1000)
+        let ranges: [(Int64?, Int64?)] = [
+            (nil, nil), (t0, nil), (nil, t0), (1_500_000_000_000_000, 1_600_000_000_000_000), (t0 + 20_000_000, t0 + 40_000_000),
+            (t0 + 58_000_000, nil),
+        ]
+        let actions = Set(events.map(\.action))
+        #expect(actions.contains("file.write") && actions.count > 2)
+        for (from, to) in ranges {
+            for action in [nil, "file.*", "f*", "nothing.*"] as [String?] where from != nil || to != nil || action != nil {
+                for order in [EventQuery.Order.descending, .ascending] {
+                    for limit in [1, 3, 7] {
+                        var q = EventQuery()
+                        q.from = from.map(Timestamp.init(microseconds:))
+                        q.to = to.map(Timestamp.init(microseconds:))
+                        q.action = action
+                        q.order = order
+                        q.limit = limit
+                        var got: [UInt64] = []
+                        while true {
+                            let page = try await store.query(tenant: "default", q)
+                            got += page.items.map(\.seq)
+                            guard let next = page.nextAfter else { break }
+                            q.after = next
+                        }
+                        var want = (0..<60).filter { i in
+                            (from.map { times[i] >= $0 } ?? true) && (to.map { times[i] < $0 } ?? true)
+                                && (action.map { events[i].action.hasPrefix($0.dropLast()) } ?? true)
+                        }.map(UInt64.init)
+                        if order == .descending { want.reverse() }
+                        #expect(
+                            got == want,
+                            "\(String(describing: from))..<\(String(describing: to)) \(String(describing: action)) \(order) limit \(limit)"
+                        )
+                    }
+                }
+            }
+        }
+    }
+
     @Test("the database refuses UPDATE and DELETE on every ledger table")
     func appendOnly() async throws {
         let t = try TestStore()
