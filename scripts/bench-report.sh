@@ -48,7 +48,8 @@ consistency proofs/s at ${n} leaves, and verified ${pm_verify} inclusion proofs/
 
 POSTs of JSON arrays to \`/v1/events\`; every acknowledged batch is durable (one fsync per commit)
 and covered by a signed checkpoint, sensitive fields are HMACed, and the query index (its own
-SQLite file and writer) follows about 20 ms behind. ${serve_rss}; the RSS column is after each
+SQLite file and writer) follows at most 250 ms behind (the sequencer hands it each commit's index
+columns, and it writes 250 ms of them in one transaction). ${serve_rss}; the RSS column is after each
 run (the log grows from run to run).
 
 | events per request | connections | events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | RSS MB | driver CPU % |
@@ -148,29 +149,47 @@ ${micro}
 
 ## What bounds these figures
 
-- **One writer, one fsync per commit.** Ledger commits are serialized through SQLite's single
-  writer (one fsync each, about 0.3 ms here); a batch of 100 events is one commit, so small
-  requests are bound by commits and large ones by CPU.
-- **CPU per event.** Each event is parsed, validated against the schema, canonicalized (JCS),
-  hashed, HMACed where sensitive, and parsed again by the indexer, which keeps eight secondary
-  indexes in its own file; the micro benchmarks above give the cost of each step. The two cores
-  are shared with the load driver, which takes a large part of one core at high request rates.
-- **WAL checkpoints inside commits** make the latency tail: the runs go one after another on a
-  growing database, so later runs see more checkpoints.
+Profiled with \`perf record --call-graph dwarf\` on \`attest serve\` under batches of 100 at 8
+connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes written.
+
+- **CPU, not the disk.** The two cores run about 85% busy, and the same run with
+  \`synchronous=OFF\` is no faster: fsync (about 0.4 ms for 4 KB here) is not the bound. About
+  90 µs of server CPU goes into each 900-byte event. Of the server's CPU: the request handler
+  about 30% (JSON parse 8%, schema validation 8%, secret scanning and HMAC 6%, freeing the
+  dictionary-based \`JSONValue\` trees 5%), the ledger writer about 20% (canonical bytes, the
+  entry insert, hashing, the Merkle nodes), commits (WAL writes and checkpoints) about 15%, the
+  query indexer about 17% (eight B-tree inserts per event), and HTTP the rest. The micro
+  benchmarks above give each step alone.
+- **Fixed on 2026-12-02** (batches of 100 at 8 connections, measured one at a time: 11.5k →
+  16.4k events/s; at 32 connections 13.4k → 19.2k):
+  - the indexer read every entry back and parsed it again; the sequencer now hands it the index
+    columns of each commit, and it gathers 250 ms of commits per index transaction (server CPU
+    per event 141 → 89 µs);
+  - the \`entries\` table was \`WITHOUT ROWID\`: with ~1 KB rows its B-tree carried rows in
+    interior pages, the file was 3.4× the data and an append wrote ~10 KB per event (a raw
+    Python test of the two layouts: 36k against 102k rows/s). It is a rowid table now
+    (migration \`v6-entries-rowid\`): 1.6 KB per event on disk, about 6 KB written per event
+    (WAL, checkpoint, the index file);
+  - the canonical bytes of each event are made on the request's task, not in the single writer;
+  - SQLite queries with only ranges (\`time_range\`, an action prefix) read and sorted every
+    match; they now scan the entries where the page starts first (STORE.md).
+- **The raw SQLite peer** is a plain rowid table without secondary indexes, as the issue defines
+  it. Until 2026-12-02 it used the ledger's old \`WITHOUT ROWID\` layout and measured about
+  56k rows/s; that is why the ratio above dropped.
+- **What is left** is per-event work in Swift: the dictionary-based \`JSONValue\` (parse,
+  validate, redact and serialize each allocate and hash), the eight query indexes, and GRDB's
+  argument binding. A byte-level event path (parse once into a compact form, validate and
+  canonicalize from it) is the next step; the PostgreSQL and OTLP paths share it.
 - **PostgreSQL:** one tenant's appends are serialized across nodes by the log's advisory lock (one
   chain per tenant), so a second node on the same 2 cores adds contention, not throughput; each
   batch costs six round trips and PostgreSQL maintains the query index behind it.
-- **The load driver** runs on the same 2 cores. attest-load (Swift, async-http-client) spends more
-  CPU per request than wrk (C) did; each BENCH line records its own share (\`client_cpu_pct\`).
-  Until 2026-12-01 the harness used wrk with events of about 600 bytes: batches of 100 at 8
-  connections measured 24.7k events/s then, against about 15k now with events of about 900 bytes
-  sent by attest-load.
-- **Single events** top out at about 2,800 requests/s here (32 connections), so a fixed schedule
-  of 5,000 requests/s builds a queue and its p99 measures the queue (seconds), not the service.
+- **The load driver** runs on the same 2 cores; each BENCH line records its own share
+  (\`client_cpu_pct\`, percent of one core).
+- **Single events** top out at a few thousand requests/s here (one commit per group of waiting
+  requests), so a fixed schedule of 5,000 requests/s builds a queue and its p99 measures the queue
+  (seconds), not the service.
 - **Memory** grows with connections × batch size (request bodies in flight and the group-commit
-  queue): under 150 MB with single events, above 250 MB with 32 connections of 100 events.
-- **The \`time_range\` query on SQLite** is the slow filter (p99 above 100 ms at half a million
-  entries): it walks the time index across the whole range and sorts; it needs a bounded scan.
+  queue): under 150 MB with single events, above 200 MB with 32 connections of 100 events.
 - **Verification** is bound by parsing each entry into the dictionary-based \`JSONValue\` and
-  re-serializing it canonically; a byte-level parser is the next step (see the issue notes).
+  re-serializing it canonically; the byte-level path above is the fix here too.
 DOC

@@ -34,7 +34,7 @@ extension SQLiteLedgerStore: AdminStore, FollowerCursorStore {
 
     public func token(secretHash: [UInt8]) async throws -> TokenRecord? {
         try await read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [Data(secretHash)]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tokens WHERE hash = ?"), arguments: [Data(secretHash)]) else {
                 return nil
             }
             // The index lookup already matched; compare again in constant time so no early exit
@@ -47,13 +47,17 @@ extension SQLiteLedgerStore: AdminStore, FollowerCursorStore {
 
     public func tokens(tenant: String) async throws -> [TokenRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM tokens WHERE tenant = ? ORDER BY name", arguments: [tenant]).compactMap(Self.tokenRecord)
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM tokens WHERE tenant = ? ORDER BY name"), arguments: [tenant]).compactMap(
+                Self.tokenRecord
+            )
         }
     }
 
     public func token(tenant: String, name: String) async throws -> TokenRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE tenant = ? AND name = ?", arguments: [tenant, name]).flatMap(Self.tokenRecord)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tokens WHERE tenant = ? AND name = ?"), arguments: [tenant, name]).flatMap(
+                Self.tokenRecord
+            )
         }
     }
 
@@ -69,8 +73,7 @@ extension SQLiteLedgerStore: AdminStore, FollowerCursorStore {
             let (logID, _) = try self.logID(db, tenant)
             return UInt64(
                 try Int64.fetchOne(
-                    db,
-                    sql: "SELECT position FROM follower_cursors WHERE name = ? AND log_id = ?",
+                    db.cachedStatement(sql: "SELECT position FROM follower_cursors WHERE name = ? AND log_id = ?"),
                     arguments: [follower, logID]
                 ) ?? 0
             )
@@ -107,14 +110,15 @@ extension SQLiteLedgerStore: CosignatureStore {
             guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
             let size: Int64?
             if minWitnesses <= 0 {
-                size = try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID])
+                size = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?"), arguments: [logID])
             } else {
                 size = try Int64.fetchOne(
-                    db,
-                    sql: """
-                        SELECT size FROM cosignatures WHERE log_id = ? GROUP BY size HAVING count(DISTINCT witness) >= ?
-                        ORDER BY size DESC LIMIT 1
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT size FROM cosignatures WHERE log_id = ? GROUP BY size HAVING count(DISTINCT witness) >= ?
+                            ORDER BY size DESC LIMIT 1
+                            """
+                    ),
                     arguments: [logID, minWitnesses]
                 )
             }
@@ -122,8 +126,7 @@ extension SQLiteLedgerStore: CosignatureStore {
                 return nil
             }
             let lines = try String.fetchAll(
-                db,
-                sql: "SELECT line FROM cosignatures WHERE log_id = ? AND size = ? ORDER BY witness",
+                db.cachedStatement(sql: "SELECT line FROM cosignatures WHERE log_id = ? AND size = ? ORDER BY witness"),
                 arguments: [logID, size]
             )
             return (cp, lines)

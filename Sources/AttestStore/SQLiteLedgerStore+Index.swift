@@ -21,7 +21,7 @@ extension SQLiteLedgerStore {
     public func updateIndex(tenant: String, batch: Int, prepared: [IndexRow]) async throws -> UInt64 {
         let ledger = try await read { db -> (id: Int64, size: Int64)? in
             guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
-            return (logID, try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID]) ?? 0)
+            return (logID, try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?"), arguments: [logID]) ?? 0)
         }
         guard let (logID, size) = ledger else { return 0 }
         var indexed = try await indexedSize(logID: logID)
@@ -31,8 +31,7 @@ extension SQLiteLedgerStore {
             if rows.isEmpty {
                 let stored = try await read { db in
                     try Row.fetchAll(
-                        db,
-                        sql: "SELECT seq, entry FROM entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?",
+                        db.cachedStatement(sql: "SELECT seq, entry FROM entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?"),
                         arguments: [logID, from, size, batch]
                     ).map { (seq: $0[0] as Int64, entry: $0[1] as Data) }
                 }
@@ -79,7 +78,7 @@ extension SQLiteLedgerStore {
     func indexedSize(logID: Int64) async throws -> Int64 {
         do {
             return try await indexPool.read { db in
-                try Int64.fetchOne(db, sql: "SELECT indexed_size FROM index_state WHERE log_id = ?", arguments: [logID]) ?? 0
+                try Int64.fetchOne(db.cachedStatement(sql: "SELECT indexed_size FROM index_state WHERE log_id = ?"), arguments: [logID]) ?? 0
             }
         } catch {
             throw StoreError(.unavailable, "query index read failed: \(Self.describe(error))")

@@ -75,7 +75,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             throw StoreError(.invalidArgument, "origin prefix \"\(p)\" is not valid: use letters, digits, '.', '-', '_' and '/', no spaces or '+'")
         }
         originPrefix = try pool.write { db -> String in
-            if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'origin_prefix'") {
+            if let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'origin_prefix'")) {
                 if let wanted, wanted != stored {
                     throw StoreError(.conflict, "this store's origin prefix is \"\(stored)\"; it cannot be changed to \"\(wanted)\"")
                 }
@@ -130,7 +130,7 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func logs() async throws -> [LogInfo] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT tenant, origin FROM logs ORDER BY tenant").map {
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT tenant, origin FROM logs ORDER BY tenant")).map {
                 LogInfo(tenant: $0[0], origin: $0[1])
             }
         }
@@ -167,7 +167,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     static func logRow(_ db: Database, tenant: String) throws -> (id: Int64, origin: String)? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT log_id, origin FROM logs WHERE tenant = ?", arguments: [tenant]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT log_id, origin FROM logs WHERE tenant = ?"), arguments: [tenant]) else {
             return nil
         }
         return (row[0], row[1])
@@ -208,8 +208,7 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     static func keyHistory(_ db: Database, logID: Int64) throws -> [LogKey] {
         try Row.fetchAll(
-            db,
-            sql: "SELECT from_size, verifier_key, rotation_seq FROM log_keys WHERE log_id = ? ORDER BY from_size",
+            db.cachedStatement(sql: "SELECT from_size, verifier_key, rotation_seq FROM log_keys WHERE log_id = ? ORDER BY from_size"),
             arguments: [logID]
         ).map { LogKey(fromSize: UInt64($0[0] as Int64), verifierKey: $0[1], rotationSeq: ($0[2] as Int64?).map(UInt64.init)) }
     }
@@ -230,8 +229,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             let (logID, origin) = try self.logID(db, tenant)
             guard
                 let head = try Row.fetchOne(
-                    db,
-                    sql: "SELECT size, frontier FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1",
+                    db.cachedStatement(sql: "SELECT size, frontier FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1"),
                     arguments: [logID]
                 )
             else { throw StoreError(.corrupt, "log \(tenant) has no checkpoint") }
@@ -249,8 +247,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             if size > 0 {
                 guard
                     let data = try Data.fetchOne(
-                        db,
-                        sql: "SELECT hash FROM entries WHERE log_id = ? AND seq = ?",
+                        db.cachedStatement(sql: "SELECT hash FROM entries WHERE log_id = ? AND seq = ?"),
                         arguments: [logID, Int64(size - 1)]
                     ),
                     let h = Hash256(bytes: data)
@@ -323,8 +320,9 @@ public final class SQLiteLedgerStore: LedgerStore {
     static func fetchCheckpoints(_ db: Database, logID: Int64, sizes: ClosedRange<UInt64>, limit: Int) throws -> [StoredCheckpoint] {
         let upper = Int64(clamping: sizes.upperBound)
         return try Row.fetchAll(
-            db,
-            sql: "SELECT size, root, note, created_at FROM checkpoints WHERE log_id = ? AND size BETWEEN ? AND ? ORDER BY size LIMIT ?",
+            db.cachedStatement(
+                sql: "SELECT size, root, note, created_at FROM checkpoints WHERE log_id = ? AND size BETWEEN ? AND ? ORDER BY size LIMIT ?"
+            ),
             arguments: [logID, Int64(clamping: sizes.lowerBound), upper, limit]
         ).map { row in
             guard let root = Hash256(bytes: row[1] as Data) else { throw StoreError(.corrupt, "checkpoint root is not 32 bytes") }
@@ -335,7 +333,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     public func latestCheckpoint(tenant: String) async throws -> StoredCheckpoint? {
         try await read { db in
             guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
-            guard let size = try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID]) else {
+            guard let size = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?"), arguments: [logID])
+            else {
                 return nil
             }
             return try Self.fetchCheckpoints(db, logID: logID, sizes: UInt64(size)...UInt64(size), limit: 1).first
@@ -409,7 +408,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     func currentSize(_ db: Database, logID: Int64) throws -> UInt64 {
-        UInt64(try Int64.fetchOne(db, sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?", arguments: [logID]) ?? 0)
+        UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?"), arguments: [logID]) ?? 0)
     }
 
     public func inclusionProof(tenant: String, seq: UInt64, size: UInt64) async throws -> [Hash256] {

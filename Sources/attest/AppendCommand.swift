@@ -57,6 +57,8 @@ struct AppendCommand: AsyncParsableCommand {
         var appended = 0
         var duplicates = 0
         var last: AppendResult?
+        // The index columns of what was appended, so the indexer need not read it all back.
+        var rows: [IndexRow] = []
         progress = Progress("appending")
         var start = 0
         while start < lines.count {
@@ -72,11 +74,14 @@ struct AppendCommand: AsyncParsableCommand {
             duplicates += result.receipts.filter(\.duplicate).count
             appended += result.receipts.count - result.receipts.filter(\.duplicate).count
             last = result
+            for (event, receipt) in zip(events, result.receipts) where !receipt.duplicate {
+                rows.append(IndexRow(seq: receipt.seq, receivedAt: receivedAt, event: event))
+            }
             start += slice.count
             progress.update(UInt64(start), of: UInt64(lines.count))
         }
         progress.finish()
-        _ = try await ledger.updateIndex(tenant: store.tenant, batch: 10_000)
+        _ = try await ledger.updateIndex(tenant: store.tenant, batch: 10_000, prepared: rows)
         if let c = last?.checkpoint {
             print("appended \(appended) event(s), \(duplicates) duplicate(s) skipped; tree size \(c.size), root \(c.root.hex)")
         }
