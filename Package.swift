@@ -133,7 +133,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "AttestBenchmarks",
-            dependencies: ["AttestCore", "AttestWorkload", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["AttestCore", "AttestStore", "AttestWorkload", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/AttestBenchmarks",
             swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

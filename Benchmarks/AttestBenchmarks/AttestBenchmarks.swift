@@ -1,6 +1,9 @@
 import AttestCore
+import AttestStore
 import AttestWorkload
 import Benchmark
+import Foundation
+import Synchronization
 
 /// Micro benchmarks of the ledger's hot paths (ordo-one/benchmark, with its malloc interposer
 /// counting allocations). Run with `swift package --allow-writing-to-package-directory benchmark`
@@ -88,6 +91,41 @@ let benchmarks: @Sendable () -> Void = {
     }
     let consistencyProofs: [[Hash256]] = oldSizes.map { try! Merkle.consistencyProofPlan(from: $0, to: treeSize).resolve(frozen) }
 
+    // Proofs from the SQLite store itself (one caller; every proof is one read transaction that
+    // looks up the stored nodes and rebuilds the levels below 4 from entry hashes), at the size
+    // of the pymerkle peer in scripts/bench_peers.py, so the two compare directly.
+    let storeSize = 100_000
+    let storeProbes: [UInt64] = (0..<4096).map { UInt64(($0 &* 2_654_435_761) % storeSize) }
+    // Filled in the setup hook, so only runs of these two benchmarks pay for it (about 5 s).
+    let filled = Mutex<SQLiteLedgerStore?>(nil)
+    let fill: @Sendable () async throws -> Void = {
+        if filled.withLock({ $0 }) == nil {
+            let store = try await makeFilledStore(entries: storeSize, events: events)
+            filled.withLock { $0 = store }
+        }
+    }
+    Benchmark(
+        "Inclusion proof from the SQLite store (\(storeSize) entries)",
+        closure: { benchmark in
+            guard let store = filled.withLock({ $0 }) else { return }
+            for i in benchmark.scaledIterations {
+                blackHole(try! await store.inclusionProof(tenant: "bench", seq: storeProbes[i % storeProbes.count], size: UInt64(storeSize)))
+            }
+        },
+        setup: fill
+    )
+    Benchmark(
+        "Consistency proof from the SQLite store (\(storeSize) entries)",
+        closure: { benchmark in
+            guard let store = filled.withLock({ $0 }) else { return }
+            for i in benchmark.scaledIterations {
+                let from = max(1, storeProbes[i % storeProbes.count])
+                blackHole(try! await store.consistencyProof(tenant: "bench", from: from, to: UInt64(storeSize)))
+            }
+        },
+        setup: fill
+    )
+
     Benchmark("Inclusion proof generation (2^20 leaves)") { benchmark in
         for i in benchmark.scaledIterations {
             blackHole(try Merkle.inclusionProofPlan(index: probes[i % probes.count], size: treeSize).resolve(frozen))
@@ -155,4 +193,26 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(BundleVerifier.verify(bundle, pinnedKey: pinned).ok) }
     }
+}
+
+/// A SQLite store in a temporary directory with `entries` events appended (1,000 a transaction).
+func makeFilledStore(entries: Int, events: [AuditEvent]) async throws -> SQLiteLedgerStore {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attest-bench-\(UUIDv7.make())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let key = try Ed25519NoteSigner.generate(name: "bench")
+    let store = try SQLiteLedgerStore(path: dir.appendingPathComponent("ledger.sqlite").path, signers: Ed25519LogSigners(key: key))
+    let received = Timestamp(microseconds: 1_790_000_000_000_000)
+    var next = 0
+    while next < entries {
+        let n = min(1000, entries - next)
+        // Fresh ids: the sample events repeat, and the store takes an event id once.
+        let batch = try (next..<(next + n)).map { i -> AuditEvent in
+            guard case .object(var m) = events[i % events.count].value else { preconditionFailure("event is not an object") }
+            m["id"] = .string("bench-\(i)")
+            return try AuditEvent.validate(.object(m), receivedAt: received).get()
+        }
+        _ = try await store.append(tenant: "bench", events: batch, receivedAt: received)
+        next += n
+    }
+    return store
 }
