@@ -175,11 +175,12 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
     match; they now scan the entries where the page starts first (STORE.md).
 - **Proofs.** A proof request read the store five times, each through GRDB's async read (two
   thread hops) and each preparing its SQL again: 1.1k proofs/s over HTTP. Statements are cached
-  now, and the short reads (proofs, checkpoints, log and token lookups) run on the calling thread:
-  about 13k proofs/s from the store for one caller (the micro benchmark above). What is left per
-  proof is about 25 single-row queries (stored nodes of levels 4 and up, entry hashes for the
-  levels below); one query for all nodes, and the upper levels of the tree kept in memory, are the
-  next steps towards 100k/s. Over HTTP, each request also pays for HTTP, the token lookup and JSON.
+  now (about 2.2k/s over HTTP). A proof from the store costs about 160 µs for one caller (the micro
+  benchmark above), most of it GRDB's async read: about 25 single-row queries (stored nodes of
+  levels 4 and up, entry hashes for the levels below) plus the hops. Running those short reads on
+  the calling thread halved that, but under concurrent load it starved the two cooperative threads
+  and hung the server, so it was reverted. One read per request for the proof, checkpoint and leaf,
+  one query for all nodes, and the upper tree levels in memory are the next steps towards 100k/s.
 - **The raw SQLite peer** is a plain rowid table without secondary indexes, as the issue defines
   it. Until 2026-12-02 it used the ledger's old \`WITHOUT ROWID\` layout and measured about
   56k rows/s; that is why the ratio above dropped.

@@ -33,7 +33,7 @@ extension SQLiteLedgerStore: AdminStore, FollowerCursorStore {
     }
 
     public func token(secretHash: [UInt8]) async throws -> TokenRecord? {
-        try readShort { db in
+        try await read { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tokens WHERE hash = ?"), arguments: [Data(secretHash)]) else {
                 return nil
             }

@@ -126,19 +126,6 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    /// ``read(_:)`` for reads of a few rows (proofs, checkpoints, token and log lookups): run on
-    /// the calling thread, without the two thread hops of GRDB's async read, which cost more than
-    /// the read itself (a proof from the store: ~160 µs async).
-    func readShort<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.read(body)
-        } catch let e as StoreError {
-            throw e
-        } catch {
-            throw StoreError(.unavailable, "database read failed: \(Self.describe(error))")
-        }
-    }
-
     // MARK: Logs
 
     public func logs() async throws -> [LogInfo] {
@@ -153,7 +140,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         guard Self.isValidTenant(tenant) else {
             throw StoreError(.invalidArgument, "tenant \"\(tenant)\" is not valid: 1-63 of a-z 0-9 _ -, starting with a letter or digit")
         }
-        if let found = try readShort({ db in try Self.logRow(db, tenant: tenant) }) {
+        if let found = try await read({ db in try Self.logRow(db, tenant: tenant) }) {
             return LogInfo(tenant: tenant, origin: found.origin)
         }
         guard create else { return nil }
@@ -344,7 +331,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func latestCheckpoint(tenant: String) async throws -> StoredCheckpoint? {
-        try readShort { db in
+        try await read { db in
             guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
             guard let size = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?"), arguments: [logID])
             else {
@@ -425,7 +412,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func inclusionProof(tenant: String, seq: UInt64, size: UInt64) async throws -> [Hash256] {
-        try readShort { db in
+        try await read { db in
             let (logID, _) = try self.logID(db, tenant)
             let current = try self.currentSize(db, logID: logID)
             guard size <= current else { throw StoreError(.invalidArgument, "size \(size) is beyond the log size \(current)") }
@@ -436,7 +423,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func consistencyProof(tenant: String, from: UInt64, to: UInt64) async throws -> [Hash256] {
-        try readShort { db in
+        try await read { db in
             let (logID, _) = try self.logID(db, tenant)
             let current = try self.currentSize(db, logID: logID)
             guard to <= current else { throw StoreError(.invalidArgument, "size \(to) is beyond the log size \(current)") }
@@ -448,7 +435,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func compactRange(tenant: String, size: UInt64) async throws -> CompactRange {
-        try readShort { db in
+        try await read { db in
             let (logID, _) = try self.logID(db, tenant)
             return try self.compactRange(db, logID: logID, size: size)
         }
@@ -463,7 +450,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func checkpoint(tenant: String, size: UInt64) async throws -> StoredCheckpoint {
-        let (stored, range, origin) = try readShort { db -> (StoredCheckpoint?, CompactRange?, String) in
+        let (stored, range, origin) = try await read { db -> (StoredCheckpoint?, CompactRange?, String) in
             let (logID, origin) = try self.logID(db, tenant)
             if let c = try Self.fetchCheckpoints(db, logID: logID, sizes: size...size, limit: 1).first { return (c, nil, origin) }
             return (nil, try self.compactRange(db, logID: logID, size: size), origin)
