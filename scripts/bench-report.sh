@@ -124,7 +124,9 @@ Per node (the first row is the one-node run):
 |---|---|---|---|---|---|---|
 ${pg_ingest_lat}
 
-Queries, one client, sequential pages of 100:
+Queries, one client, sequential pages of 100, after one untimed query brought the query index up
+to date with the fill (it took ${pg_catchup:-?} s: both nodes' indexers fall behind while the two
+nodes fill flat out on the same 2 cores):
 
 | filter | log size | requests | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |
 |---|---|---|---|---|---|---|---|
