@@ -10,7 +10,10 @@ connections, HdrHistogram percentiles) on the same machine, so the server, its i
 client share the $(nproc) cores. The events are \`attest-load sample\`: $n events of 300 to 1500
 bytes of JSON ($avg on average; varied actors, principals, agents, sessions and resources, nested
 request arguments and attributes). CLI figures are medians of $runs run(s); load runs are single
-runs of ${secs} s after 1 s of warm-up. Figures move by about ±10% between runs on this machine.
+runs of ${secs} s after 1 s of warm-up. Figures move by about ±10% between runs on this machine, and the
+OTLP and PostgreSQL load figures by up to ±30%: three full runs on 2026-12-02 gave 9.4k, 10.2k
+and 7.0k OTLP records/s, and 6.2k, 5.7k and 7.3k events/s for PostgreSQL on 2 nodes, with nothing
+on those paths changed between the last two.
 CI runs \`scripts/bench --smoke\` on the debug build (the end of \`scripts/test\`): it fails when a
 stage prints no figures or a load run gets an error, and its figures are thrown away.
 
