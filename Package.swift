@@ -121,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "attest-load",
             dependencies: [
-                "AttestWorkload", "AttestOTLPProto",
+                "AttestWorkload", "AttestOTLPProto", "AttestCore", "AttestStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

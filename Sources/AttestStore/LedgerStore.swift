@@ -115,6 +115,10 @@ public protocol LedgerStore: Sendable {
     func entries(tenant: String, from start: UInt64, limit: Int) async throws -> [StoredEntry]
     /// Stored hashes of perfect subtrees (every level for which the store keeps nodes).
     func nodes(tenant: String, ids: [Merkle.NodeID]) async throws -> [Merkle.NodeID: Hash256]
+    /// Hashes of level-4 and level-8 subtrees as the store's proof tiles give them (the root of the
+    /// tile's 16 hashes), for those whose tile is stored, so the verifier can check the tiles too. A
+    /// store without tiles returns none (the default).
+    func tiledNodes(tenant: String, ids: [Merkle.NodeID]) async throws -> [Merkle.NodeID: Hash256]
     /// The RFC 9162 inclusion proof of entry `seq` in the tree of size `size`.
     func inclusionProof(tenant: String, seq: UInt64, size: UInt64) async throws -> [Hash256]
     /// The RFC 9162 consistency proof between tree sizes `from` and `to`.
@@ -179,6 +183,8 @@ public struct LogKey: Hashable, Sendable {
 }
 
 extension LedgerStore {
+    public func tiledNodes(tenant: String, ids: [Merkle.NodeID]) async throws -> [Merkle.NodeID: Hash256] { [:] }
+
     /// Logs whose key in effect is not the key `signers` sign with, one sentence each: a process
     /// configured with a rotated-out (or unrelated) key must not start appending.
     public func keyMismatches(signers: any LogSigners) async throws -> [String] {

@@ -33,7 +33,7 @@ extension SQLiteLedgerStore: AdminStore, FollowerCursorStore {
     }
 
     public func token(secretHash: [UInt8]) async throws -> TokenRecord? {
-        try await read { db in
+        try await readQuick { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tokens WHERE hash = ?"), arguments: [Data(secretHash)]) else {
                 return nil
             }
@@ -106,7 +106,7 @@ extension SQLiteLedgerStore: CosignatureStore {
     }
 
     public func witnessedCheckpoint(tenant: String, minWitnesses: Int) async throws -> (checkpoint: StoredCheckpoint, cosignatures: [String])? {
-        try await read { db in
+        try await readQuick { db in
             guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
             let size: Int64?
             if minWitnesses <= 0 {

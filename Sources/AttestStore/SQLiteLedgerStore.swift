@@ -25,8 +25,13 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     /// Merkle nodes of this level and above are stored; lower ones are recomputed from ≤ 16 leaves.
     public static let minStoredLevel: UInt8 = 4
+    /// Merkle nodes of this level and above are also kept in memory once read (``MerkleNodeCache``).
+    public static let cachedLevel: UInt8 = 8
 
     let pool: DatabasePool
+    /// Connections for short reads on the calling thread (``readQuick(_:)``).
+    let quick: SQLiteQuickReaders
+    let nodeCache = MerkleNodeCache(minLevel: SQLiteLedgerStore.cachedLevel)
     /// The query index database (`<ledger>-index.sqlite`), written by the indexer only.
     let indexPool: DatabasePool
     let signers: any LogSigners
@@ -63,6 +68,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             indexPool = try DatabasePool(path: Self.indexPath(forLedgerAt: path), configuration: config)
             try indexPool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -32768") }
             try SQLiteSchema.indexMigrator.migrate(indexPool)
+            quick = try SQLiteQuickReaders(path: path, count: ProcessInfo.processInfo.activeProcessorCount)
         } catch let e as StoreError {
             throw e
         } catch {
@@ -126,6 +132,20 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    /// ``read(_:)`` for reads of a few rows: on the calling thread when a quick connection is free
+    /// (``SQLiteQuickReaders``), else through the pool. `body` may run twice if the first attempt meets
+    /// a lock, so it must only read.
+    func readQuick<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            if let value = try quick.tryRead(body) { return value }
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError(.unavailable, "database read failed: \(Self.describe(error))")
+        }
+        return try await read(body)
+    }
+
     // MARK: Logs
 
     public func logs() async throws -> [LogInfo] {
@@ -140,7 +160,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         guard Self.isValidTenant(tenant) else {
             throw StoreError(.invalidArgument, "tenant \"\(tenant)\" is not valid: 1-63 of a-z 0-9 _ -, starting with a letter or digit")
         }
-        if let found = try await read({ db in try Self.logRow(db, tenant: tenant) }) {
+        if let found = try await readQuick({ db in try Self.logRow(db, tenant: tenant) }) {
             return LogInfo(tenant: tenant, origin: found.origin)
         }
         guard create else { return nil }
@@ -200,7 +220,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func keyHistory(tenant: String) async throws -> [LogKey] {
-        try await read { db in
+        try await readQuick { db in
             let (logID, _) = try self.logID(db, tenant)
             return try Self.keyHistory(db, logID: logID)
         }
@@ -264,6 +284,12 @@ public final class SQLiteLedgerStore: LedgerStore {
             let lookup = try db.cachedStatement(sql: "SELECT seq, hash FROM entries WHERE log_id = ? AND event_id = ?")
             var receipts: [Receipt] = []
             receipts.reserveCapacity(events.count)
+            // What the proof tiles completed by this append are built from.
+            let firstSeq = tree.size
+            var fresh: [Hash256] = []
+            fresh.reserveCapacity(events.count)
+            var level4: [UInt64: Hash256] = [:]
+            var tiles: [(level: UInt8, index: UInt64)] = []
             for event in events {
                 let seq = tree.size
                 let entry = LedgerEntry(origin: origin, seq: seq, prev: prev, receivedAt: receivedAt, event: event.value)
@@ -279,16 +305,25 @@ public final class SQLiteLedgerStore: LedgerStore {
                     continue
                 }
                 var nodeError: (any Error)?
+                fresh.append(hash)
                 tree.append(hash) { id, h in
                     guard id.level >= Self.minStoredLevel, nodeError == nil else { return }
                     do {
                         try insertNode.execute(arguments: [logID, Int64(id.level), Int64(id.index), Data(h.bytes)])
                     } catch { nodeError = error }
+                    // A level-4 node completes a leaf tile; a level-8 node a level-4 tile.
+                    if id.level == 4 {
+                        level4[id.index] = h
+                        tiles.append((0, id.index))
+                    } else if id.level == 8 {
+                        tiles.append((4, id.index))
+                    }
                 }
                 if let nodeError { throw nodeError }
                 prev = hash
                 receipts.append(Receipt(id: event.id, seq: seq, hash: hash, duplicate: false))
             }
+            try Self.writeTiles(db, logID: logID, completed: tiles, firstSeq: firstSeq, fresh: fresh, level4: level4)
             if tree.size == size {
                 guard let latest = try Self.fetchCheckpoints(db, logID: logID, sizes: size...size, limit: 1).first else {
                     throw StoreError(.corrupt, "log \(tenant) lost its checkpoint")
@@ -331,7 +366,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func latestCheckpoint(tenant: String) async throws -> StoredCheckpoint? {
-        try await read { db in
+        try await readQuick { db in
             guard let (logID, _) = try Self.logRow(db, tenant: tenant) else { return nil }
             guard let size = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?"), arguments: [logID])
             else {
@@ -349,12 +384,11 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func entries(tenant: String, from start: UInt64, limit: Int) async throws -> [StoredEntry] {
-        try await read { db in
+        let body: @Sendable (Database) throws -> [StoredEntry] = { db in
             let (logID, _) = try self.logID(db, tenant)
             var out: [StoredEntry] = []
             let rows = try Row.fetchCursor(
-                db,
-                sql: "SELECT seq, hash, sig, entry FROM entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                db.cachedStatement(sql: "SELECT seq, hash, sig, entry FROM entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?"),
                 arguments: [logID, Int64(clamping: start), limit]
             )
             while let row = try rows.next() {
@@ -367,10 +401,12 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             return out
         }
+        // A few entries (a proof's leaf, a follower's small page) are a short read.
+        return limit <= 16 ? try await readQuick(body) : try await read(body)
     }
 
     public func nodes(tenant: String, ids: [Merkle.NodeID]) async throws -> [Merkle.NodeID: Hash256] {
-        try await read { db in
+        try await readQuick { db in
             let (logID, _) = try self.logID(db, tenant)
             return try Self.storedNodes(db, logID: logID, ids: ids.filter { $0.level >= Self.minStoredLevel })
         }
@@ -387,22 +423,67 @@ public final class SQLiteLedgerStore: LedgerStore {
         return out
     }
 
-    /// Hashes of the given perfect subtrees: stored nodes for high levels, recomputed from entry
-    /// hashes below ``minStoredLevel``. Every ID must lie within the log's current size.
-    static func resolveNodes(_ db: Database, logID: Int64, ids: [Merkle.NodeID]) throws -> [Merkle.NodeID: Hash256] {
+    /// Hashes of the given perfect subtrees: from memory for levels of ``cachedLevel`` and up; from proof
+    /// tiles (SQLiteLedgerStore+Tiles.swift) below, one row per block of 16 leaves or 16 level-4 nodes; for
+    /// a block without a tile (the log's growing edge), from stored nodes and entry hashes. Every ID must
+    /// lie within the log's current size.
+    func resolveNodes(_ db: Database, logID: Int64, size: UInt64, ids: [Merkle.NodeID]) throws -> [Merkle.NodeID: Hash256] {
+        var out: [Merkle.NodeID: Hash256] = [:]
+        var untiled: [Merkle.NodeID] = []
+        for id in ids where id.level >= Self.cachedLevel {
+            guard let h = try nodeCache.hash(db, logID: logID, id: id) else {
+                throw StoreError(.corrupt, "Merkle node level \(id.level) index \(id.index) is not stored")
+            }
+            out[id] = h
+        }
+        // Levels 4..<8 from level-4 tiles, levels 0..<4 from leaf tiles: group the IDs by the tile they lie in.
+        for (tileLevel, levels) in [(UInt8(4), Self.minStoredLevel..<Self.cachedLevel), (UInt8(0), UInt8(0)..<Self.minStoredLevel)] {
+            let shift = UInt64(tileLevel) + 4  // a tile spans 16 nodes of its level: 2^(tileLevel + 4) leaves
+            let groups = Dictionary(grouping: ids.filter { levels.contains($0.level) }) { $0.leafRange.lowerBound >> shift }
+            for (tileIndex, group) in groups {
+                guard let tile = try Self.tile(db, logID: logID, level: tileLevel, index: tileIndex) else {
+                    untiled += group
+                    continue
+                }
+                for id in group {
+                    let span = 1 << Int(id.level - tileLevel)  // nodes of the tile's level under `id`
+                    let first = Int((id.index << UInt64(id.level - tileLevel)) - tileIndex * UInt64(Self.tileWidth))
+                    out[id] = span == 1 ? tile[first] : Merkle.root(of: Array(tile[first..<(first + span)]))
+                }
+            }
+        }
+        // The right edge of the tree at `size`, where blocks are incomplete: from the checkpoint's frontier.
+        if !untiled.isEmpty, let edge = try nodeCache.edge(db, logID: logID, size: size) {
+            untiled = untiled.filter { id in
+                guard let h = edge[id] else { return true }
+                out[id] = h
+                return false
+            }
+        }
+        try out.merge(Self.untiledNodes(db, logID: logID, ids: untiled)) { a, _ in a }
+        return out
+    }
+
+    /// Hashes of perfect subtrees below ``cachedLevel`` read without tiles: stored nodes from
+    /// ``minStoredLevel``, and below it one read of entry hashes per block of 16 leaves.
+    static func untiledNodes(_ db: Database, logID: Int64, ids: [Merkle.NodeID]) throws -> [Merkle.NodeID: Hash256] {
         var out = try storedNodes(db, logID: logID, ids: ids.filter { $0.level >= minStoredLevel })
         let leaves = try db.cachedStatement(sql: "SELECT hash FROM entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq")
-        for id in ids where out[id] == nil {
-            let start = id.index << UInt64(id.level)
-            let count = UInt64(1) << UInt64(id.level)
-            let hashes = try Data.fetchAll(leaves, arguments: [logID, Int64(start), Int64(start + count)]).compactMap { Hash256(bytes: $0) }
-            guard hashes.count == Int(count) else {
+        let low = Dictionary(grouping: ids.filter { out[$0] == nil }) { $0.leafRange.lowerBound >> UInt64(minStoredLevel) }
+        for (_, group) in low {
+            let start = group.map(\.leafRange.lowerBound).min()!
+            let end = group.map(\.leafRange.upperBound).max()!
+            let hashes = try Data.fetchAll(leaves, arguments: [logID, Int64(start), Int64(end)]).compactMap { Hash256(bytes: $0) }
+            guard hashes.count == Int(end - start) else {
                 throw StoreError(
                     .corrupt,
-                    "Merkle node level \(id.level) index \(id.index) cannot be rebuilt: \(hashes.count) of \(count) entries found"
+                    "Merkle nodes over leaves \(start)..<\(end) cannot be rebuilt: \(hashes.count) of \(end - start) entries found"
                 )
             }
-            out[id] = Merkle.root(of: hashes)
+            for id in group {
+                let r = id.leafRange
+                out[id] = Merkle.root(of: Array(hashes[Int(r.lowerBound - start)..<Int(r.upperBound - start)]))
+            }
         }
         return out
     }
@@ -412,30 +493,30 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func inclusionProof(tenant: String, seq: UInt64, size: UInt64) async throws -> [Hash256] {
-        try await read { db in
+        try await readQuick { db in
             let (logID, _) = try self.logID(db, tenant)
             let current = try self.currentSize(db, logID: logID)
             guard size <= current else { throw StoreError(.invalidArgument, "size \(size) is beyond the log size \(current)") }
             guard seq < size else { throw StoreError(.invalidArgument, "seq \(seq) is not below size \(size)") }
             let plan = try Merkle.inclusionProofPlan(index: seq, size: size)
-            return try plan.resolve(try Self.resolveNodes(db, logID: logID, ids: plan.neededNodes))
+            return try plan.resolve(try self.resolveNodes(db, logID: logID, size: size, ids: plan.neededNodes))
         }
     }
 
     public func consistencyProof(tenant: String, from: UInt64, to: UInt64) async throws -> [Hash256] {
-        try await read { db in
+        try await readQuick { db in
             let (logID, _) = try self.logID(db, tenant)
             let current = try self.currentSize(db, logID: logID)
             guard to <= current else { throw StoreError(.invalidArgument, "size \(to) is beyond the log size \(current)") }
             guard from <= to else { throw StoreError(.invalidArgument, "from \(from) is larger than to \(to)") }
             if from == 0 || from == to { return [] }
             let plan = try Merkle.consistencyProofPlan(from: from, to: to)
-            return try plan.resolve(try Self.resolveNodes(db, logID: logID, ids: plan.neededNodes))
+            return try plan.resolve(try self.resolveNodes(db, logID: logID, size: to, ids: plan.neededNodes))
         }
     }
 
     public func compactRange(tenant: String, size: UInt64) async throws -> CompactRange {
-        try await read { db in
+        try await readQuick { db in
             let (logID, _) = try self.logID(db, tenant)
             return try self.compactRange(db, logID: logID, size: size)
         }
@@ -445,12 +526,12 @@ public final class SQLiteLedgerStore: LedgerStore {
         let current = try currentSize(db, logID: logID)
         guard size <= current else { throw StoreError(.invalidArgument, "size \(size) is beyond the log size \(current)") }
         let ids = Merkle.perfectSubtrees(of: 0..<size)
-        let nodes = try Self.resolveNodes(db, logID: logID, ids: ids)
+        let nodes = try self.resolveNodes(db, logID: logID, size: size, ids: ids)
         return try CompactRange(size: size, nodes: ids.map { nodes[$0]! })
     }
 
     public func checkpoint(tenant: String, size: UInt64) async throws -> StoredCheckpoint {
-        let (stored, range, origin) = try await read { db -> (StoredCheckpoint?, CompactRange?, String) in
+        let (stored, range, origin) = try await readQuick { db -> (StoredCheckpoint?, CompactRange?, String) in
             let (logID, origin) = try self.logID(db, tenant)
             if let c = try Self.fetchCheckpoints(db, logID: logID, sizes: size...size, limit: 1).first { return (c, nil, origin) }
             return (nil, try self.compactRange(db, logID: logID, size: size), origin)

@@ -184,6 +184,25 @@ enum SQLiteSchema {
                     """
             )
         }
+        m.registerMigration("v7-proof-tiles") { db in
+            // Proof tiles (SQLiteLedgerStore+Tiles.swift): 16 leaf hashes, or 16 level-4 node hashes, in
+            // one row, so an inclusion proof reads two rows instead of 16 entries and 4 nodes. Derived
+            // from the entries and nodes like the nodes themselves, append-only like them; this
+            // migration builds the tiles of every complete block already stored.
+            try db.execute(
+                sql: """
+                    CREATE TABLE tiles (
+                        tile_id INTEGER PRIMARY KEY,
+                        hashes BLOB NOT NULL
+                    );
+                    CREATE TRIGGER tiles_refuse_update BEFORE UPDATE ON tiles
+                    BEGIN SELECT RAISE(ABORT, 'attest: tiles is append-only: UPDATE refused'); END;
+                    CREATE TRIGGER tiles_refuse_delete BEFORE DELETE ON tiles
+                    BEGIN SELECT RAISE(ABORT, 'attest: tiles is append-only: DELETE refused'); END;
+                    """
+            )
+            try SQLiteLedgerStore.backfillTiles(db)
+        }
         return m
     }
 

@@ -150,6 +150,17 @@ public struct LogVerifier: Sendable {
                         "stored Merkle node level \(id.level) index \(id.index) (entries \(first)..<\(first + (1 << UInt64(id.level)))) \(what)"
                     )
                 }
+                // Proof tiles (SQLite) serve the low levels of every proof: a changed one would hand out bad proofs.
+                let tiled = try await store.tiledNodes(tenant: tenant, ids: completed.map(\.0).filter { $0.level == 4 || $0.level == 8 })
+                for (id, h) in completed.sorted(by: { $0.0.index << UInt64($0.0.level) < $1.0.index << UInt64($1.0.level) })
+                where tiled[id].map({ $0 != h }) ?? false {
+                    let first = id.index << UInt64(id.level)
+                    throw VerificationFailure(
+                        .treeMismatch,
+                        seq: first,
+                        "proof tile level \(id.level - 4) index \(id.index) (entries \(first)..<\(first + (1 << UInt64(id.level)))) differs from the hashes of its entries"
+                    )
+                }
             }
             progress(chain.nextSeq)
             if limit == nil && rows.count < want { break }

@@ -22,7 +22,7 @@ struct LoadCommand: AsyncParsableCommand {
             schedule and latency counts from when a request was due (no coordinated omission).
             Exits 1 when any request failed, naming the first failure.
             """,
-        subcommands: [Ingest.self, OTLP.self, Query.self, Proof.self, Sample.self]
+        subcommands: [Ingest.self, OTLP.self, Query.self, Proof.self, StoreProof.self, Sample.self]
     )
 }
 

@@ -78,34 +78,43 @@ struct LedgerStoreTests {
         await #expect(throws: StoreError.self) { try await t.store.log(tenant: "Bad Tenant", create: true) }
     }
 
-    @Test("inclusion and consistency proofs from the store verify against signed roots", arguments: Backend.enabled)
+    @Test("inclusion and consistency proofs from the store verify against signed roots, as the log grows", arguments: Backend.enabled)
     func proofs(_ backend: Backend) async throws {
         let t = try await BackendStore.make(backend)
-        // Batches of varied sizes so checkpoints land on odd sizes; 300 entries reach stored levels >= 4.
+        let vkey = try t.verifier()
         var size = 0
         var rng = Fixtures.Rng(seed: 7)
-        while size < 300 {
-            let n = Int(rng.next() % 23) + 1
-            try await t.fill(n, batch: n, from: size)
-            size += n
-        }
-        let vkey = try t.verifier()
-        for _ in 0..<60 {
-            let treeSize = UInt64(rng.next() % UInt64(size)) + 1
-            let cp = try await t.store.checkpoint(tenant: "default", size: treeSize)
-            let signed = try SignedCheckpoint(verifying: cp.note, with: vkey)
-            #expect(signed.checkpoint.size == treeSize)
-            #expect(try await t.store.compactRange(tenant: "default", size: treeSize).root == cp.root)
-            let seq = rng.next() % treeSize
-            let leaf = try await t.store.entries(tenant: "default", from: seq, limit: 1)[0].hash
-            let proof = try await t.store.inclusionProof(tenant: "default", seq: seq, size: treeSize)
-            #expect((try? Merkle.verifyInclusion(leafHash: leaf, index: seq, size: treeSize, proof: proof, root: cp.root).get()) != nil)
-            let older = rng.next() % treeSize + 1
-            let oldRoot = try await t.store.checkpoint(tenant: "default", size: older).root
-            let cproof = try await t.store.consistencyProof(tenant: "default", from: older, to: treeSize)
-            #expect(
-                (try? Merkle.verifyConsistency(oldSize: older, newSize: treeSize, oldRoot: oldRoot, newRoot: cp.root, proof: cproof).get()) != nil
-            )
+        // Batches of varied sizes so checkpoints land on odd sizes. 300 entries reach the stored levels (>= 4);
+        // 700 and 1,300 the levels SQLite keeps in memory (>= 8), which must grow with the log between proofs.
+        for target in [300, 700, 1300] {
+            while size < target {
+                let n = Int(rng.next() % 23) + 1
+                try await t.fill(n, batch: n, from: size)
+                size += n
+            }
+            let leaves = try await t.store.entries(tenant: "default", from: 0, limit: size + 1).map(\.hash)
+            #expect(leaves.count == size)
+            for _ in 0..<40 {
+                // Half the proofs at the newest sizes, where the in-memory levels end.
+                let treeSize = rng.next() % 2 == 0 ? UInt64(size) - rng.next() % 40 : UInt64(rng.next() % UInt64(size)) + 1
+                let cp = try await t.store.checkpoint(tenant: "default", size: treeSize)
+                let signed = try SignedCheckpoint(verifying: cp.note, with: vkey)
+                #expect(signed.checkpoint.size == treeSize)
+                #expect(try await t.store.compactRange(tenant: "default", size: treeSize).root == cp.root)
+                let seq = rng.next() % treeSize
+                let leaf = try await t.store.entries(tenant: "default", from: seq, limit: 1)[0].hash
+                #expect(leaf == leaves[Int(seq)])
+                let proof = try await t.store.inclusionProof(tenant: "default", seq: seq, size: treeSize)
+                #expect(proof == (try Merkle.inclusionProof(index: seq, size: treeSize, leaves: leaves)))
+                #expect((try? Merkle.verifyInclusion(leafHash: leaf, index: seq, size: treeSize, proof: proof, root: cp.root).get()) != nil)
+                let older = rng.next() % treeSize + 1
+                let oldRoot = try await t.store.checkpoint(tenant: "default", size: older).root
+                let cproof = try await t.store.consistencyProof(tenant: "default", from: older, to: treeSize)
+                #expect(cproof == (try Merkle.consistencyProof(from: older, to: treeSize, leaves: leaves)))
+                #expect(
+                    (try? Merkle.verifyConsistency(oldSize: older, newSize: treeSize, oldRoot: oldRoot, newRoot: cp.root, proof: cproof).get()) != nil
+                )
+            }
         }
         await #expect(throws: StoreError.self) { try await t.store.inclusionProof(tenant: "default", seq: 5, size: 5) }
         await #expect(throws: StoreError.self) { try await t.store.inclusionProof(tenant: "default", seq: 0, size: 10_000) }

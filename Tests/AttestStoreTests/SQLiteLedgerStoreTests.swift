@@ -1,9 +1,10 @@
 import AttestCore
-import AttestStore
 import AttestTesting
 import Foundation
 import GRDB
 import Testing
+
+@testable import AttestStore
 
 @Suite("SQLite ledger store (SQLite only; the shared contract is in LedgerStoreTests)")
 struct SQLiteLedgerStoreTests {
@@ -155,5 +156,96 @@ struct SQLiteLedgerStoreTests {
         #expect(rows[0]["agent_id"] as String == "claude-code")
         try await t.fill(5, from: 25)
         #expect(try await t.store.updateIndex(tenant: "default") == 30)
+    }
+    @Test("short reads on the calling thread never wait: a taken connection or a locked file gives way to the pool")
+    func quickReadsNeverWait() async throws {
+        let t = try TestStore()
+        try await t.fill(3)
+        let quick = try SQLiteQuickReaders(path: t.path, count: 1)
+        #expect(try quick.tryRead { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM entries") } == 3)
+        // The only connection is taken (by this very read): a second read gives up at once.
+        let nested = try quick.tryRead { _ in try quick.tryRead { _ in 1 } }
+        #expect(nested == .some(nil))
+        // Another connection holds a file exclusively (a rollback-journal file here: in WAL mode, which the
+        // ledger uses, only checkpoints and recovery lock readers out, which a test cannot time): the read
+        // gives up at once instead of sleeping in a busy handler.
+        let plain = t.dir.appendingPathComponent("plain.sqlite").path
+        let locker = try DatabaseQueue(path: plain)
+        try await locker.write { db in
+            try db.execute(sql: "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3)")
+        }
+        let quickPlain = try SQLiteQuickReaders(path: plain, count: 2)
+        let count: @Sendable (Database) throws -> Int? = { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") }
+        #expect(try quickPlain.tryRead(count) == .some(3))
+        let (locked, waited) = try locker.inDatabase { db in
+            try db.execute(sql: "BEGIN EXCLUSIVE")
+            defer { try? db.execute(sql: "COMMIT") }
+            let started = ContinuousClock.now
+            return (try quickPlain.tryRead(count), ContinuousClock.now - started)
+        }
+        #expect(locked == nil)
+        #expect(waited < .seconds(1))
+        #expect(try quickPlain.tryRead(count) == .some(3))
+    }
+
+    @Test("many concurrent proofs, on the calling threads and through the pool, all match the proofs from the leaves")
+    func concurrentProofs() async throws {
+        let t = try TestStore()
+        try await t.fill(600, batch: 37)
+        let leaves = try await t.store.entries(tenant: "default", from: 0, limit: 1000).map(\.hash)
+        let store = t.store
+        let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<200 {
+                group.addTask {
+                    let size = UInt64(600 - i % 7)
+                    let seq = UInt64(i * 7919) % size
+                    let proof = try await store.inclusionProof(tenant: "default", seq: seq, size: size)
+                    return proof == (try Merkle.inclusionProof(index: seq, size: size, leaves: leaves)) ? 0 : 1
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+    }
+    @Test("proof tiles: every complete block of 16 leaves and of 16 level-4 nodes has one, equal to the tree's hashes")
+    func proofTiles() async throws {
+        let t = try TestStore()
+        var rng = Fixtures.Rng(seed: 11)
+        var size = 0
+        while size < 1_100 {
+            let n = Int(rng.next() % 60) + 1
+            try await t.fill(n, batch: n, from: size)
+            size += n
+        }
+        let leaves = try await t.store.entries(tenant: "default", from: 0, limit: size).map(\.hash)
+        func tiles() throws -> [Int64: Data] {
+            try t.raw { db in
+                Dictionary(
+                    uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT tile_id, hashes FROM tiles").map { ($0[0] as Int64, $0[1] as Data) }
+                )
+            }
+        }
+        func expected() -> [Int64: Data] {
+            var out: [Int64: Data] = [:]
+            for k in 0..<(size / 16) {
+                out[(1 << 44) | Int64(k)] = Data(leaves[(k * 16)..<(k * 16 + 16)].flatMap(\.bytes))
+            }
+            for j in 0..<(size / 256) {
+                let level4 = (0..<16).map { i in Merkle.root(of: Array(leaves[((j * 16 + i) * 16)..<((j * 16 + i) * 16 + 16)])) }
+                out[(1 << 44) | (4 << 40) | Int64(j)] = Data(level4.flatMap(\.bytes))
+            }
+            return out
+        }
+        let written = try tiles()
+        #expect(written.count == size / 16 + size / 256)
+        #expect(written == expected())
+        // Migration v7 builds the same tiles for a store written before it.
+        try t.raw { db in
+            try db.execute(sql: "DROP TABLE tiles; DELETE FROM grdb_migrations WHERE identifier = 'v7-proof-tiles'")
+        }
+        let reopened = try SQLiteLedgerStore(path: t.path, signers: Ed25519LogSigners(key: t.key))
+        #expect(try tiles() == written)
+        let proof = try await reopened.inclusionProof(tenant: "default", seq: 777, size: UInt64(size))
+        #expect(proof == (try Merkle.inclusionProof(index: 777, size: UInt64(size), leaves: leaves)))
     }
 }

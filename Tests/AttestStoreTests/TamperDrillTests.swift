@@ -138,6 +138,23 @@ struct TamperDrillTests {
         #expect(r.failure?.seq == 32)
     }
 
+    @Test("a proof tile changed is caught, at the first entry it covers")
+    func tile() async throws {
+        let t = try await prepared(600)
+        // Level-0 tile 5 (leaves 80..<96) and level-4 tile 1 (leaves 256..<512); log_id 1.
+        for (id, seq) in [((Int64(1) << 44) | 5, 80), ((Int64(1) << 44) | (Int64(4) << 40) | 1, 256)] {
+            let original = try t.raw { db in try Data.fetchOne(db, sql: "SELECT hashes FROM tiles WHERE tile_id = ?", arguments: [id]) }
+            #expect(original?.count == 512)
+            try t.raw { try $0.execute(sql: "UPDATE tiles SET hashes = zeroblob(512) WHERE tile_id = ?", arguments: [id]) }
+            let r = try await t.verify()
+            #expect(r.failure?.code == .treeMismatch, "\(r)")
+            #expect(r.failure?.seq == UInt64(seq))
+            #expect(r.failure?.reason.contains("proof tile") == true, "\(r)")
+            try t.raw { try $0.execute(sql: "UPDATE tiles SET hashes = ? WHERE tile_id = ?", arguments: [original, id]) }
+        }
+        #expect(try await t.verify().ok)
+    }
+
     @Test("a checkpoint note replaced by one signed with another key is caught")
     func resigned() async throws {
         let t = try await prepared()
