@@ -46,6 +46,7 @@ let package = Package(
             dependencies: ["AttestCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CAttestSystem"),
         .target(
             name: "CPKCS11",
             linkerSettings: [.linkedLibrary("dl")]
@@ -110,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "attest",
             dependencies: [
-                "AttestCore", "AttestStore", "AttestServer", "AttestPostgres", "AttestHSM",
+                "AttestCore", "AttestStore", "AttestServer", "AttestPostgres", "AttestHSM", "CAttestSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

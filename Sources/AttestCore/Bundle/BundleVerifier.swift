@@ -57,6 +57,10 @@ public struct BundleVerifier: Sendable {
     /// was stripped, since they are optional).
     public let requireEntrySignatures: Bool
 
+    /// Whether entry lines are first read by ``CanonicalScanner`` (the full parse decides whenever it is
+    /// not sure); tests turn it off to compare the two paths.
+    var scanFastPath = true
+
     /// Whether a failure was already found (further lines are ignored).
     public var failed: Bool { report.failure != nil }
 
@@ -79,6 +83,7 @@ public struct BundleVerifier: Sendable {
             fail(VerificationFailure(.truncated, "data after the checkpoint line"))
             return
         }
+        if terminated, scanFastPath, header != nil, fastEntry(line) { return }
         let entrySeq = header == nil ? nil : chain?.nextSeq
         let value: JSONValue
         do {
@@ -110,6 +115,57 @@ public struct BundleVerifier: Sendable {
         } catch {
             fail(error)
         }
+    }
+
+    private static let entryPrefix: [UInt8] = Array(#"{"entry":{"event":{"#.utf8)
+
+    /// An entry line checked without a ``JSONValue`` (``CanonicalScanner``): `true` when it was
+    /// handled (verified, or its chain failure recorded), `false` when the full parse must decide.
+    private mutating func fastEntry(_ line: [UInt8]) -> Bool {
+        guard var chain, line.count > Self.entryPrefix.count, line.starts(with: Self.entryPrefix) else { return false }
+        let read = line.withUnsafeBufferPointer { p -> (UInt64, String, Hash256, Range<Int>, Hash256, [UInt8]?)? in
+            guard let members = CanonicalScanner.scan(p, recordLevels: 3) else { return nil }
+            // {"entry":{…six members…},"hash":"…"[,"sig":"…"]}: the top level's members and the entry's.
+            let top = members.filter { $0.level == 1 }
+            guard top.count == 2 || top.count == 3 else { return nil }
+            func isKey(_ m: CanonicalScanner.Member, _ name: String) -> Bool { p[m.key].elementsEqual(name.utf8) }
+            guard isKey(top[0], "entry"), isKey(top[1], "hash"), top.count == 2 || isKey(top[2], "sig") else { return nil }
+            guard let fields = LedgerEntry.scanned(p, members: members.filter({ $0.level >= 2 })[...]) else { return nil }
+            let hashValue = top[1].value
+            guard hashValue.count == 66,
+                let claimed = Hash256(
+                    lowercaseHex: String(
+                        decoding: UnsafeBufferPointer(rebasing: p[(hashValue.lowerBound + 1)..<(hashValue.upperBound - 1)]),
+                        as: UTF8.self
+                    )
+                )
+            else { return nil }
+            var sig: [UInt8]?
+            if top.count == 3 {
+                let r = top[2].value
+                let b64 = String(decoding: UnsafeBufferPointer(rebasing: p[(r.lowerBound + 1)..<(r.upperBound - 1)]), as: UTF8.self)
+                guard let raw = Data(base64Encoded: b64), raw.base64EncodedString() == b64 else { return nil }
+                sig = Array(raw)
+            }
+            return (fields.seq, fields.origin, fields.prev, top[0].value, claimed, sig)
+        }
+        guard let (entrySeq, origin, prev, entryRange, claimed, sig) = read else { return false }
+        if requireEntrySignatures && sig == nil { return false }
+        do throws(VerificationFailure) {
+            try chain.append(
+                seq: entrySeq,
+                origin: origin,
+                prev: prev,
+                rotation: Optional<JSONValue>.none,
+                bytes: Array(line[entryRange]),
+                claimedHash: claimed,
+                signature: sig
+            )
+            self.chain = chain
+        } catch {
+            fail(error)
+        }
+        return true
     }
 
     private mutating func readHeader(_ value: JSONValue) throws(VerificationFailure) {

@@ -109,23 +109,48 @@ public struct ChainVerifier: Sendable {
         signature: [UInt8]?,
         completed: (Merkle.NodeID, Hash256) -> Void = { _, _ in }
     ) throws(VerificationFailure) -> Hash256 {
+        try append(
+            seq: entry.seq,
+            origin: entry.origin,
+            prev: entry.prev,
+            rotation: KeyRotation.isRotation(entry.event) ? Optional(entry.event) : Optional<JSONValue>.none,
+            bytes: bytes,
+            claimedHash: claimedHash,
+            signature: signature,
+            completed: completed
+        )
+    }
+
+    /// ``append(entry:bytes:claimedHash:signature:completed:)`` for an entry read without a ``JSONValue``
+    /// (``CanonicalScanner``): its chain fields, and its event only if it is a key rotation.
+    @discardableResult
+    public mutating func append(
+        seq entrySeq: UInt64,
+        origin entryOrigin: String,
+        prev: Hash256,
+        rotation rotationEvent: JSONValue?,
+        bytes: [UInt8],
+        claimedHash: Hash256?,
+        signature: [UInt8]?,
+        completed: (Merkle.NodeID, Hash256) -> Void = { _, _ in }
+    ) throws(VerificationFailure) -> Hash256 {
         let expected = nextSeq
-        guard entry.seq == expected else {
-            let what = entry.seq > expected ? "entries \(expected)..<\(entry.seq) are missing" : "entry is out of order or repeated"
-            throw VerificationFailure(.sequenceGap, seq: expected, "expected seq \(expected), found \(entry.seq): \(what)")
+        guard entrySeq == expected else {
+            let what = entrySeq > expected ? "entries \(expected)..<\(entrySeq) are missing" : "entry is out of order or repeated"
+            throw VerificationFailure(.sequenceGap, seq: expected, "expected seq \(expected), found \(entrySeq): \(what)")
         }
-        guard entry.origin == origin else {
-            throw VerificationFailure(.wrongLog, seq: expected, "entry belongs to log \"\(entry.origin)\", not \"\(origin)\"")
+        guard entryOrigin == origin else {
+            throw VerificationFailure(.wrongLog, seq: expected, "entry belongs to log \"\(entryOrigin)\", not \"\(origin)\"")
         }
         let hash = LedgerEntry.hash(canonicalBytes: bytes)
         if let claimedHash, claimedHash != hash {
             throw VerificationFailure(.hashMismatch, seq: expected, "recorded hash \(claimedHash.hex) but the entry hashes to \(hash.hex)")
         }
-        if let lastHash, entry.prev != lastHash {
+        if let lastHash, prev != lastHash {
             throw VerificationFailure(
                 .chainBroken,
                 seq: expected,
-                "prev is \(entry.prev.hex) but entry \(expected == 0 ? "-" : String(expected - 1)) hashes to \(lastHash.hex)"
+                "prev is \(prev.hex) but entry \(expected == 0 ? "-" : String(expected - 1)) hashes to \(lastHash.hex)"
             )
         }
         if let signature {
@@ -136,8 +161,8 @@ public struct ChainVerifier: Sendable {
         }
         var next: any NoteVerifier = key
         var rotation: KeyRotation?
-        if KeyRotation.isRotation(entry.event) {
-            let r = try KeyRotation(event: entry.event, origin: origin, seq: expected)
+        if let rotationEvent {
+            let r = try KeyRotation(event: rotationEvent, origin: origin, seq: expected)
             next = try r.verify(current: key)
             rotation = r
         }

@@ -1,0 +1,10 @@
+// Small calls into the C library that Swift's Glibc module does not expose.
+#ifndef ATTEST_SYSTEM_H
+#define ATTEST_SYSTEM_H
+
+// Limits glibc malloc to `arenas` arenas (mallopt(M_ARENA_MAX)), unless MALLOC_ARENA_MAX is set
+// in the environment, which then wins. Returns 1 when the limit was set, 0 otherwise (another C
+// library, or the environment decided).
+int attest_limit_malloc_arenas(int arenas);
+
+#endif
