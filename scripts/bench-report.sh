@@ -251,5 +251,9 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   included), \`verify --data-dir\` at about 150k. SHA-256 is now about 11% of the time, the scan about
   15%; the rest is field extraction, hex decoding and per-line allocations. 500k/s on these 2 cores
   would need the scanning and hashing of lines spread over both (only the chain check is
-  sequential).
+  sequential). Since the run above (2026-12-02), \`attest verify BUNDLE\` does that: each 1 MiB of
+  lines is one batch whose entry lines are read and hashed on every core, then applied to the chain
+  in order (\`BundleVerifier.feed(lines:)\`). On a 100,000-entry bundle, one worker against two at
+  the same moment: 0.97 s → 0.74 s (the machine was slower then than during the run). The rest is
+  the sequential part: splitting lines, the chain and tree, and per-line allocations.
 DOC

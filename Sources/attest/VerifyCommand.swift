@@ -114,12 +114,15 @@ struct VerifyCommand: AsyncParsableCommand {
             let chunk = handle.readData(ofLength: 1 << 20)
             if chunk.isEmpty { break }
             pending.append(contentsOf: chunk)
+            // The chunk's whole lines go in one batch: their entries are read and hashed on every core.
+            var batch: [ArraySlice<UInt8>] = []
             var start = 0
-            for i in pending.indices where pending[i] == 0x0A {
-                verifier.feed(pending[start..<i])
-                lines += 1
-                start = i + 1
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                batch.append(pending[start..<newline])
+                start = newline + 1
             }
+            verifier.feed(lines: batch)
+            lines += UInt64(batch.count)
             pending.removeFirst(start)
             progress.update(lines, of: lines)
             if verifier.failed { break }

@@ -175,13 +175,13 @@ struct CanonicalScannerTests {
         #expect(LedgerEntry.chainFields(canonical: extra) == nil)
     }
 
-    @Test("bundles: the fast path and the full parse give the same report, clean or broken")
-    func bundlesAgree() throws {
+    /// A bundle of `count` fixture events (every third entry signed): header, entry lines, checkpoint line.
+    func bundle(_ count: Int) throws -> (signer: Ed25519NoteSigner, header: [UInt8], lines: [[UInt8]], checkpoint: [UInt8]) {
         let signer = try Ed25519NoteSigner.generate(name: "attest.example.com/acme")
         var prev = Hash256.zero
         var lines: [[UInt8]] = []
         var hashes: [Hash256] = []
-        for (i, e) in Fixtures.events(30).enumerated() {
+        for (i, e) in Fixtures.events(count).enumerated() {
             let entry = LedgerEntry(
                 origin: signer.name,
                 seq: UInt64(i),
@@ -208,24 +208,65 @@ struct CanonicalScannerTests {
         )
         let cp = Checkpoint(origin: signer.name, size: UInt64(hashes.count), root: Merkle.root(of: hashes))
         let checkpoint = Array(BundleWriter.checkpointLine(try SignedCheckpoint(signing: cp, with: signer).serialized).dropLast())
-        func run(_ body: [[UInt8]], fast: Bool) -> VerificationReport {
-            var v = BundleVerifier(pinnedKey: signer.verifier)
-            v.scanFastPath = fast
-            for line in [header] + body + [checkpoint] { v.feed(line) }
-            return v.finish()
+        return (signer, header, lines, checkpoint)
+    }
+
+    func run(
+        _ b: (signer: Ed25519NoteSigner, header: [UInt8], lines: [[UInt8]], checkpoint: [UInt8]),
+        _ body: [[UInt8]],
+        fast: Bool,
+        batched: Bool = false
+    )
+        -> VerificationReport
+    {
+        var v = BundleVerifier(pinnedKey: b.signer.verifier)
+        v.scanFastPath = fast
+        let all = [b.header] + body + [b.checkpoint]
+        if batched {
+            // In two batches, the header inside the first: entries are read and hashed on every core.
+            v.feed(lines: all[0..<(all.count / 2)].map { $0[...] })
+            v.feed(lines: all[(all.count / 2)...].map { $0[...] })
+        } else {
+            for line in all { v.feed(line) }
         }
-        #expect(run(lines, fast: true).ok)
-        #expect(run(lines, fast: true) == run(lines, fast: false))
+        return v.finish()
+    }
+
+    @Test("bundles: the fast path and the full parse give the same report, clean or broken")
+    func bundlesAgree() throws {
+        let b = try bundle(30)
+        #expect(run(b, b.lines, fast: true).ok)
+        #expect(run(b, b.lines, fast: true) == run(b, b.lines, fast: false))
         var rng = SplitMix64(seed: 99)
         var failures = 0
         for _ in 0..<600 {
-            var broken = lines
-            let k = Int(rng.next(upperBound: UInt64(lines.count)))
+            var broken = b.lines
+            let k = Int(rng.next(upperBound: UInt64(b.lines.count)))
             broken[k] = mutate(broken[k], &rng)
-            let fast = run(broken, fast: true)
-            #expect(fast == run(broken, fast: false), "line \(k + 2): \(String(decoding: broken[k], as: UTF8.self))")
+            let fast = run(b, broken, fast: true)
+            #expect(fast == run(b, broken, fast: false), "line \(k + 2): \(String(decoding: broken[k], as: UTF8.self))")
             if !fast.ok { failures += 1 }
         }
         #expect(failures > 400, "only \(failures) of 600 broken bundles failed")
+    }
+
+    @Test("bundles read in batches on every core give the same report as line by line, clean or broken")
+    func batchesAgree() throws {
+        let b = try bundle(400)  // enough lines for several workers per batch
+        let clean = run(b, b.lines, fast: true, batched: true)
+        #expect(clean.ok, "\(clean)")
+        #expect(clean == run(b, b.lines, fast: true))
+        var rng = SplitMix64(seed: 5)
+        var failures = 0
+        for _ in 0..<150 {
+            var broken = b.lines
+            let k = Int(rng.next(upperBound: UInt64(b.lines.count)))
+            broken[k] = mutate(broken[k], &rng)
+            if rng.next(upperBound: 4 as UInt64) == 0 { broken.swapAt(k, (k + 1) % broken.count) }
+            let batched = run(b, broken, fast: true, batched: true)
+            #expect(batched == run(b, broken, fast: true), "line \(k + 2)")
+            if !batched.ok { failures += 1 }
+        }
+        #expect(failures > 100, "only \(failures) of 150 broken bundles failed")
     }
 }

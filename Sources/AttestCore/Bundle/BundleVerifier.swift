@@ -119,11 +119,21 @@ public struct BundleVerifier: Sendable {
 
     private static let entryPrefix: [UInt8] = Array(#"{"entry":{"event":{"#.utf8)
 
-    /// An entry line checked without a ``JSONValue`` (``CanonicalScanner``): `true` when it was
-    /// handled (verified, or its chain failure recorded), `false` when the full parse must decide.
-    private mutating func fastEntry(_ line: [UInt8]) -> Bool {
-        guard var chain, line.count > Self.entryPrefix.count, line.starts(with: Self.entryPrefix) else { return false }
-        let read = line.withUnsafeBufferPointer { p -> (UInt64, String, Hash256, Range<Int>, Hash256, [UInt8]?)? in
+    /// An entry line read without a ``JSONValue`` (``CanonicalScanner``) and hashed: what the chain needs.
+    struct PreparedEntry: Sendable {
+        var seq: UInt64
+        var origin: String
+        var prev: Hash256
+        var hash: Hash256
+        var claimed: Hash256
+        var signature: [UInt8]?
+    }
+
+    /// Reads and hashes an entry line when the scanner is certain about it; `nil` means the full
+    /// parse must decide. Touches no verifier state, so lines can be prepared on any thread.
+    static func prepare(_ line: ArraySlice<UInt8>, requireSignature: Bool) -> PreparedEntry? {
+        guard line.count > entryPrefix.count, line.starts(with: entryPrefix) else { return nil }
+        return line.withUnsafeBufferPointer { p -> PreparedEntry? in
             guard let members = CanonicalScanner.scan(p, recordLevels: 3) else { return nil }
             // {"entry":{…six members…},"hash":"…"[,"sig":"…"]}: the top level's members and the entry's.
             let top = members.filter { $0.level == 1 }
@@ -147,25 +157,79 @@ public struct BundleVerifier: Sendable {
                 guard let raw = Data(base64Encoded: b64), raw.base64EncodedString() == b64 else { return nil }
                 sig = Array(raw)
             }
-            return (fields.seq, fields.origin, fields.prev, top[0].value, claimed, sig)
+            if requireSignature && sig == nil { return nil }
+            let entry = top[0].value
+            let hash = LedgerEntry.hash(canonicalBytes: Array(UnsafeBufferPointer(rebasing: p[entry])))
+            return PreparedEntry(seq: fields.seq, origin: fields.origin, prev: fields.prev, hash: hash, claimed: claimed, signature: sig)
         }
-        guard let (entrySeq, origin, prev, entryRange, claimed, sig) = read else { return false }
-        if requireEntrySignatures && sig == nil { return false }
+    }
+
+    /// Applies a prepared entry line to the chain, recording its failure.
+    private mutating func apply(_ e: PreparedEntry) {
+        guard var chain else { return }
         do throws(VerificationFailure) {
             try chain.append(
-                seq: entrySeq,
-                origin: origin,
-                prev: prev,
+                seq: e.seq,
+                origin: e.origin,
+                prev: e.prev,
                 rotation: Optional<JSONValue>.none,
-                bytes: Array(line[entryRange]),
-                claimedHash: claimed,
-                signature: sig
+                hash: e.hash,
+                claimedHash: e.claimed,
+                signature: e.signature
             )
             self.chain = chain
         } catch {
             fail(error)
         }
+    }
+
+    /// An entry line checked without a ``JSONValue``: `true` when it was handled (verified, or its
+    /// chain failure recorded), `false` when the full parse must decide.
+    private mutating func fastEntry(_ line: [UInt8]) -> Bool {
+        guard chain != nil, let e = Self.prepare(line[...], requireSignature: requireEntrySignatures) else { return false }
+        apply(e)
         return true
+    }
+
+    /// Checks many newline-terminated lines (without their newlines), as ``feed(_:terminated:)`` one
+    /// by one would, with the same report: entry lines are read and hashed on every core first (the
+    /// scanner and SHA-256 are most of the work), then applied to the chain in order.
+    public mutating func feed(lines: [ArraySlice<UInt8>]) {
+        var rest = lines[...]
+        // The header (and anything before the chain exists) goes line by line.
+        while header == nil || chain == nil, let first = rest.first, report.failure == nil {
+            feed(first)
+            rest = rest.dropFirst()
+        }
+        guard !rest.isEmpty, report.failure == nil else {
+            for line in rest { feed(line) }
+            return
+        }
+        let batch = Array(rest)
+        var prepared = [PreparedEntry?](repeating: nil, count: batch.count)
+        if scanFastPath {
+            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, batch.count / 64))
+            let requireSignature = requireEntrySignatures
+            prepared.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    var k = w * batch.count / workers
+                    let end = (w + 1) * batch.count / workers
+                    while k < end {
+                        out[k] = Self.prepare(batch[k], requireSignature: requireSignature)
+                        k += 1
+                    }
+                }
+            }
+        }
+        for (line, entry) in zip(batch, prepared) {
+            guard let entry, report.failure == nil, !checkpointSeen else {
+                feed(line)
+                continue
+            }
+            lineNumber += 1
+            apply(entry)
+        }
     }
 
     private mutating func readHeader(_ value: JSONValue) throws(VerificationFailure) {
@@ -286,14 +350,22 @@ public struct BundleVerifier: Sendable {
         // outside this module runs unspecialized, with a witness call (and allocations) per byte.
         let bytes = [UInt8](data)
         var lineStart = 0
+        var batch: [ArraySlice<UInt8>] = []
         while lineStart < bytes.count {
             guard let newline = bytes[lineStart...].firstIndex(of: 0x0A) else {
+                v.feed(lines: batch)
+                batch.removeAll()
                 v.feed(bytes[lineStart...], terminated: false)
                 break
             }
-            v.feed(bytes[lineStart..<newline])
+            batch.append(bytes[lineStart..<newline])
+            if batch.count == 1024 {
+                v.feed(lines: batch)
+                batch.removeAll(keepingCapacity: true)
+            }
             lineStart = newline + 1
         }
+        v.feed(lines: batch)
         return v.finish()
     }
 }

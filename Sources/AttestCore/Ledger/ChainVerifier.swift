@@ -134,6 +134,31 @@ public struct ChainVerifier: Sendable {
         signature: [UInt8]?,
         completed: (Merkle.NodeID, Hash256) -> Void = { _, _ in }
     ) throws(VerificationFailure) -> Hash256 {
+        try append(
+            seq: entrySeq,
+            origin: entryOrigin,
+            prev: prev,
+            rotation: rotationEvent,
+            hash: LedgerEntry.hash(canonicalBytes: bytes),
+            claimedHash: claimedHash,
+            signature: signature,
+            completed: completed
+        )
+    }
+
+    /// The same, with the entry hash already computed from its bytes (verifiers that hash lines in
+    /// parallel, ``BundleVerifier/feed(lines:)``).
+    @discardableResult
+    public mutating func append(
+        seq entrySeq: UInt64,
+        origin entryOrigin: String,
+        prev: Hash256,
+        rotation rotationEvent: JSONValue?,
+        hash: Hash256,
+        claimedHash: Hash256?,
+        signature: [UInt8]?,
+        completed: (Merkle.NodeID, Hash256) -> Void = { _, _ in }
+    ) throws(VerificationFailure) -> Hash256 {
         let expected = nextSeq
         guard entrySeq == expected else {
             let what = entrySeq > expected ? "entries \(expected)..<\(entrySeq) are missing" : "entry is out of order or repeated"
@@ -142,7 +167,6 @@ public struct ChainVerifier: Sendable {
         guard entryOrigin == origin else {
             throw VerificationFailure(.wrongLog, seq: expected, "entry belongs to log \"\(entryOrigin)\", not \"\(origin)\"")
         }
-        let hash = LedgerEntry.hash(canonicalBytes: bytes)
         if let claimedHash, claimedHash != hash {
             throw VerificationFailure(.hashMismatch, seq: expected, "recorded hash \(claimedHash.hex) but the entry hashes to \(hash.hex)")
         }
