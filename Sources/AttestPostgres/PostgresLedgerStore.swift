@@ -335,7 +335,7 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         let signer = try signers.signer(forOrigin: origin)
         let note = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: 0, root: Merkle.emptyRoot), with: signer).serialized
         let now = Timestamp.now().microseconds
-        let empty = ByteBuffer(bytes: Merkle.emptyRoot.bytes)
+        let empty = Merkle.emptyRoot.withUnsafeBytes { ByteBuffer(bytes: $0) }
         let row = try await transaction(tenant: tenant) { conn -> LogRow in
             // Two nodes may create the same tenant at once: the second one finds the first one's log.
             try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockClass), 1)", logger: self.logger)
@@ -495,14 +495,14 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
                 let hash = LedgerEntry.hash(canonicalBytes: bytes)
                 if signEntries { newSigs.append(ByteBuffer(bytes: try signer.sign(LedgerEntry.signatureMessage(for: hash)))) }
                 newSeqs.append(Int64(seq))
-                newHashes.append(ByteBuffer(bytes: hash.bytes))
+                newHashes.append(hash.withUnsafeBytes { ByteBuffer(bytes: $0) })
                 newIDs.append(event.id)
                 newEntries.append(ByteBuffer(bytes: bytes))
                 tree.append(hash) { id, h in
                     guard id.level >= Self.minStoredLevel else { return }
                     nodeLevels.append(Int16(id.level))
                     nodeIndexes.append(Int64(id.index))
-                    nodeHashes.append(ByteBuffer(bytes: h.bytes))
+                    nodeHashes.append(h.withUnsafeBytes { ByteBuffer(bytes: $0) })
                 }
                 prev = hash
                 let receipt = Receipt(id: event.id, seq: seq, hash: hash, duplicate: false)
@@ -520,10 +520,10 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
             // The handover checkpoint is signed by the new key (in effect from here) and the old one.
             let note = try SignedNote.sign(body, with: handover.map { [$0, signer] } ?? [signer]).serialized
             let now = Timestamp.now()
-            let rootBuf = ByteBuffer(bytes: root.bytes)
+            let rootBuf = root.withUnsafeBytes { ByteBuffer(bytes: $0) }
             let frontier = ByteBuffer(bytes: tree.encoded)
             let newSize = Int64(tree.size)
-            let lastHash = ByteBuffer(bytes: prev.bytes)
+            let lastHash = prev.withUnsafeBytes { ByteBuffer(bytes: $0) }
             let received = receivedAt.microseconds
             // One statement, batch inserts through UNNEST: ids, entries, nodes and the checkpoint.
             let sigs: [ByteBuffer]? = signEntries ? newSigs : nil

@@ -44,7 +44,7 @@ extension SQLiteLedgerStore {
     static func insertTile(_ db: Database, logID: Int64, level: UInt8, index: UInt64, hashes: [Hash256]) throws {
         precondition(hashes.count == tileWidth, "a tile holds \(tileWidth) hashes")
         var bytes = Data(capacity: tileWidth * Hash256.byteCount)
-        for h in hashes { bytes.append(contentsOf: h.bytes) }
+        for h in hashes { h.withUnsafeBytes { bytes.append(contentsOf: $0) } }
         try db.cachedStatement(sql: "INSERT INTO tiles (tile_id, hashes) VALUES (?, ?)")
             .execute(arguments: [tileID(logID: logID, level: level, index: index), bytes])
     }

@@ -180,7 +180,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             let note = try SignedCheckpoint(signing: empty, with: signer).serialized
             try db.execute(
                 sql: "INSERT INTO checkpoints (log_id, size, root, note, frontier, created_at) VALUES (?, 0, ?, ?, ?, ?)",
-                arguments: [logID, Data(Merkle.emptyRoot.bytes), note, Data(), now.microseconds]
+                arguments: [logID, Merkle.emptyRoot.data, note, Data(), now.microseconds]
             )
             return LogInfo(tenant: tenant, origin: origin)
         }
@@ -296,7 +296,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 let bytes = event.canonicalBytes.map { entry.canonicalBytes(eventBytes: $0) } ?? entry.canonicalBytes
                 let hash = LedgerEntry.hash(canonicalBytes: bytes)
                 let sig: Data? = signEntries ? Data(try signer.sign(LedgerEntry.signatureMessage(for: hash))) : nil
-                try insert.execute(arguments: [logID, Int64(seq), Data(hash.bytes), event.id, receivedAt.microseconds, sig, Data(bytes)])
+                try insert.execute(arguments: [logID, Int64(seq), hash.data, event.id, receivedAt.microseconds, sig, Data(bytes)])
                 if db.changesCount == 0 {
                     guard let row = try Row.fetchOne(lookup, arguments: [logID, event.id]), let h = Hash256(bytes: row[1] as Data) else {
                         throw StoreError(.corrupt, "event \(event.id) conflicts but cannot be read")
@@ -309,7 +309,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 tree.append(hash) { id, h in
                     guard id.level >= Self.minStoredLevel, nodeError == nil else { return }
                     do {
-                        try insertNode.execute(arguments: [logID, Int64(id.level), Int64(id.index), Data(h.bytes)])
+                        try insertNode.execute(arguments: [logID, Int64(id.level), Int64(id.index), h.data])
                     } catch { nodeError = error }
                     // A level-4 node completes a leaf tile; a level-8 node a level-4 tile.
                     if id.level == 4 {
@@ -337,7 +337,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             let now = Timestamp.now()
             try db.execute(
                 sql: "INSERT INTO checkpoints (log_id, size, root, note, frontier, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [logID, Int64(tree.size), Data(root.bytes), note, Data(tree.encoded), now.microseconds]
+                arguments: [logID, Int64(tree.size), root.data, note, Data(tree.encoded), now.microseconds]
             )
             if let handover {
                 let insertKey = "INSERT INTO log_keys (log_id, from_size, verifier_key, rotation_seq, created_at) VALUES (?, ?, ?, ?, ?)"

@@ -63,7 +63,7 @@ public final class WitnessStore: Sendable {
                     ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root = excluded.root, note = excluded.note,
                         updated_at = excluded.updated_at
                     """,
-                arguments: [cp.origin, Int64(cp.size), Data(cp.root.bytes), request.note, Timestamp.now().microseconds]
+                arguments: [cp.origin, Int64(cp.size), cp.root.data, request.note, Timestamp.now().microseconds]
             )
             return accepted
         }

@@ -108,26 +108,17 @@ struct VerifyCommand: AsyncParsableCommand {
             handle = h
         }
         var progress = Progress("verifying")
-        var pending: [UInt8] = []
         var lines: UInt64 = 0
-        while true {
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { break }
-            pending.append(contentsOf: chunk)
-            // The chunk's whole lines go in one batch: their entries are read and hashed on every core.
-            var batch: [ArraySlice<UInt8>] = []
-            var start = 0
-            while let newline = pending[start...].firstIndex(of: 0x0A) {
-                batch.append(pending[start..<newline])
-                start = newline + 1
-            }
-            verifier.feed(lines: batch)
-            lines += UInt64(batch.count)
-            pending.removeFirst(start)
+        // The next chunk of lines is read and split on another thread while this one is verified.
+        let chunks = LineChunks(fd: handle.fileDescriptor)
+        defer { chunks.stop() }
+        while let chunk = try chunks.next() {
+            verifier.feed(lines: chunk.lines)
+            if let last = chunk.unterminated { verifier.feed(last, terminated: false) }
+            lines += UInt64(chunk.lines.count)
             progress.update(lines, of: lines)
             if verifier.failed { break }
         }
-        if !pending.isEmpty { verifier.feed(pending, terminated: false) }
         progress.finish()
         return verifier.finish()
     }

@@ -78,4 +78,57 @@ struct Hash256Tests {
         #expect([high, low, Hash256.zero].sorted() == [Hash256.zero, low, high])
         #expect(Set([low, high, low]).count == 2)
     }
+
+    @Test("hex digits from raw bytes: every byte value in every position, against a table")
+    func hexDigitsEveryByte() throws {
+        let lower = Array("0123456789abcdef".utf8)
+        let upper = Array("ABCDEF".utf8)
+        let base = Array(Self.abcHex.utf8)
+        for position in [0, 1, 31, 62, 63] {
+            for value in 0...255 {
+                var text = base
+                text[position] = UInt8(value)
+                let isLower = lower.contains(UInt8(value))
+                let isUpper = upper.contains(UInt8(value))
+                let strict = text.withUnsafeBytes { Hash256(hexDigits: $0) }
+                let relaxed = text.withUnsafeBytes { Hash256(hexDigits: $0, upperCase: true) }
+                #expect((strict != nil) == isLower, "byte \(value) at \(position)")
+                #expect((relaxed != nil) == (isLower || isUpper), "byte \(value) at \(position)")
+                if let relaxed {
+                    let reference = try #require(Hash256(hex: String(decoding: text, as: UTF8.self).lowercased()))
+                    #expect(relaxed == reference)
+                    #expect(relaxed.hex == String(decoding: text, as: UTF8.self).lowercased())
+                }
+            }
+        }
+        #expect(Hash256(lowercaseHex: Self.abcHex.uppercased()) == nil)
+        #expect(Hash256(lowercaseHex: Self.abcHex)?.hex == Self.abcHex)
+        #expect(Array(Self.abcHex.utf8).dropLast().withUnsafeBytes { Hash256(hexDigits: $0) } == nil)
+    }
+
+    @Test("inline storage: bytes, order, equality and hashing agree with the byte arrays")
+    func inlineStorageAgreesWithBytes() throws {
+        var rng = SystemRandomNumberGenerator()
+        var hashes: [Hash256] = []
+        for k in 0..<400 {
+            var bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if k % 4 == 0, let previous = hashes.last {
+                // Equal prefixes, so later words decide the order.
+                bytes = previous.bytes
+                bytes[Int.random(in: 8..<32, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            }
+            let h = try #require(Hash256(bytes: bytes))
+            #expect(h.bytes == bytes)
+            #expect(h.withUnsafeBytes { Array($0) } == bytes)
+            #expect(h.data == Data(bytes))
+            #expect(Hash256(bytes: Data(bytes)) == h)
+            hashes.append(h)
+        }
+        for (a, b) in zip(hashes, hashes.shuffled(using: &rng)) {
+            #expect((a < b) == a.bytes.lexicographicallyPrecedes(b.bytes))
+            #expect((a == b) == (a.bytes == b.bytes))
+            if a == b { #expect(a.hashValue == b.hashValue) }
+        }
+        #expect(hashes.sorted().map(\.bytes) == hashes.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) })
+    }
 }

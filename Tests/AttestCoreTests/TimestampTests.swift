@@ -49,6 +49,39 @@ struct TimestampTests {
         }
     }
 
+    @Test("isCanonical agrees with parsing and formatting again, on instants and on mutated spellings")
+    func isCanonicalAgreesWithRoundTrip() {
+        var rng = SystemRandomNumberGenerator()
+        func roundTrips(_ text: [UInt8]) -> Bool {
+            let s = String(decoding: text, as: UTF8.self)
+            return Timestamp(rfc3339: s)?.rfc3339 == s
+        }
+        let alphabet = Array("0123456789-:.TZtz+ ".utf8) + [0x00, 0xC3, 0x7F]
+        var accepted = 0
+        for _ in 0..<3000 {
+            let micros = Int64.random(in: -62_135_596_800_000_000...253_402_300_799_999_999, using: &rng)
+            var text = Array(Timestamp(microseconds: micros).rfc3339.utf8)
+            #expect(text.withUnsafeBytes { Timestamp.isCanonical($0) })
+            // One to three bytes replaced, a byte dropped or one added.
+            switch Int.random(in: 0..<5, using: &rng) {
+            case 0: text.removeLast()
+            case 1: text.append(alphabet.randomElement(using: &rng)!)
+            default:
+                for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                    text[Int.random(in: 0..<text.count, using: &rng)] = alphabet.randomElement(using: &rng)!
+                }
+            }
+            let canonical = text.withUnsafeBytes { Timestamp.isCanonical($0) }
+            #expect(canonical == roundTrips(text), "\(String(decoding: text, as: UTF8.self))")
+            if canonical { accepted += 1 }
+        }
+        #expect(accepted > 0, "some mutations (digit for digit) stay canonical")
+        for text in ["2026-02-29T00:00:00.000000Z", "2024-02-29T24:00:00.000000Z", "0000-01-01T00:00:00.000000Z", "2026-11-23T08:15:30Z"] {
+            #expect(Array(text.utf8).withUnsafeBytes { Timestamp.isCanonical($0) } == false, "\(text)")
+        }
+        #expect(Array("2024-02-29T23:59:59.999999Z".utf8).withUnsafeBytes { Timestamp.isCanonical($0) })
+    }
+
     @Test("UUIDv7 has the version and variant bits and sorts by time")
     func uuid() {
         let a = UUIDv7.make(at: Timestamp(microseconds: 1_000_000_000))

@@ -41,6 +41,8 @@ public struct VerificationReport: Hashable, Sendable, CustomStringConvertible {
 public struct BundleVerifier: Sendable {
     private var pinnedKey: (any NoteVerifier)?
     private var chain: ChainVerifier?
+    /// Whether the header was read (and `chain` set): checked per line without touching `chain`.
+    private var started = false
     private var header: BundleHeader?
     private var checkpointSeen = false
     private var lineNumber = 0
@@ -83,7 +85,7 @@ public struct BundleVerifier: Sendable {
             fail(VerificationFailure(.truncated, "data after the checkpoint line"))
             return
         }
-        if terminated, scanFastPath, header != nil, fastEntry(line) { return }
+        if terminated, scanFastPath, started, fastEntry(line) { return }
         let entrySeq = header == nil ? nil : chain?.nextSeq
         let value: JSONValue
         do {
@@ -122,62 +124,71 @@ public struct BundleVerifier: Sendable {
     /// An entry line read without a ``JSONValue`` (``CanonicalScanner``) and hashed: what the chain needs.
     struct PreparedEntry: Sendable {
         var seq: UInt64
-        var origin: String
         var prev: Hash256
         var hash: Hash256
         var claimed: Hash256
         var signature: [UInt8]?
     }
 
-    /// Reads and hashes an entry line when the scanner is certain about it; `nil` means the full
-    /// parse must decide. Touches no verifier state, so lines can be prepared on any thread.
-    static func prepare(_ line: ArraySlice<UInt8>, requireSignature: Bool) -> PreparedEntry? {
-        guard line.count > entryPrefix.count, line.starts(with: entryPrefix) else { return nil }
-        return line.withUnsafeBufferPointer { p -> PreparedEntry? in
-            guard let members = CanonicalScanner.scan(p, recordLevels: 3) else { return nil }
-            // {"entry":{…six members…},"hash":"…"[,"sig":"…"]}: the top level's members and the entry's.
-            let top = members.filter { $0.level == 1 }
-            guard top.count == 2 || top.count == 3 else { return nil }
-            func isKey(_ m: CanonicalScanner.Member, _ name: String) -> Bool { p[m.key].elementsEqual(name.utf8) }
-            guard isKey(top[0], "entry"), isKey(top[1], "hash"), top.count == 2 || isKey(top[2], "sig") else { return nil }
-            guard let fields = LedgerEntry.scanned(p, members: members.filter({ $0.level >= 2 })[...]) else { return nil }
-            let hashValue = top[1].value
-            guard hashValue.count == 66,
-                let claimed = Hash256(
-                    lowercaseHex: String(
-                        decoding: UnsafeBufferPointer(rebasing: p[(hashValue.lowerBound + 1)..<(hashValue.upperBound - 1)]),
-                        as: UTF8.self
-                    )
-                )
-            else { return nil }
-            var sig: [UInt8]?
-            if top.count == 3 {
-                let r = top[2].value
-                let b64 = String(decoding: UnsafeBufferPointer(rebasing: p[(r.lowerBound + 1)..<(r.upperBound - 1)]), as: UTF8.self)
-                guard let raw = Data(base64Encoded: b64), raw.base64EncodedString() == b64 else { return nil }
-                sig = Array(raw)
+    /// Reads and hashes an entry line of log `origin` when the scanner is certain about it; `nil` means
+    /// the full parse must decide (which also names an entry of another log). Touches no verifier
+    /// state, so lines can be prepared on any thread; `members` is scratch space reused across lines.
+    static func prepare(
+        _ p: UnsafeBufferPointer<UInt8>,
+        origin: [UInt8],
+        requireSignature: Bool,
+        members: inout [CanonicalScanner.Member]
+    ) -> PreparedEntry? {
+        guard p.count > entryPrefix.count, memcmp(p.baseAddress!, entryPrefix, entryPrefix.count) == 0,
+            CanonicalScanner.scan(p, recordLevels: 3, into: &members)
+        else { return nil }
+        // {"entry":{…six members…},"hash":"…"[,"sig":"…"]}: the top level's members, then the entry's.
+        var top = (0, 0, 0)
+        var topCount = 0
+        for k in members.indices where members[k].level == 1 {
+            switch topCount {
+            case 0: top.0 = k
+            case 1: top.1 = k
+            case 2: top.2 = k
+            default: return nil
             }
-            if requireSignature && sig == nil { return nil }
-            let entry = top[0].value
-            let hash = LedgerEntry.hash(canonicalBytes: Array(UnsafeBufferPointer(rebasing: p[entry])))
-            return PreparedEntry(seq: fields.seq, origin: fields.origin, prev: fields.prev, hash: hash, claimed: claimed, signature: sig)
+            topCount += 1
         }
+        func isKey(_ k: Int, _ name: StaticString) -> Bool {
+            let r = members[k].key
+            return r.count == name.utf8CodeUnitCount
+                && name.withUTF8Buffer { n in memcmp(p.baseAddress! + r.lowerBound, n.baseAddress!, n.count) == 0 }
+        }
+        guard topCount >= 2, top.0 == 0, isKey(top.0, "entry"), isKey(top.1, "hash"), topCount == 2 || isKey(top.2, "sig") else {
+            return nil
+        }
+        guard let fields = LedgerEntry.scanned(p, members: members[1..<top.1]),
+            fields.origin.count == origin.count,
+            origin.withUnsafeBytes({ memcmp(p.baseAddress! + fields.origin.lowerBound, $0.baseAddress!, origin.count) == 0 })
+        else { return nil }
+        let hashValue = members[top.1].value
+        guard hashValue.count == 66,
+            let claimed = Hash256(hexDigits: p.raw((hashValue.lowerBound + 1)..<(hashValue.upperBound - 1)))
+        else { return nil }
+        var sig: [UInt8]?
+        if topCount == 3 {
+            let r = members[top.2].value
+            let b64 = String(decoding: UnsafeBufferPointer(rebasing: p[(r.lowerBound + 1)..<(r.upperBound - 1)]), as: UTF8.self)
+            guard let raw = Data(base64Encoded: b64), raw.base64EncodedString() == b64 else { return nil }
+            sig = Array(raw)
+        }
+        if requireSignature && sig == nil { return nil }
+        let hash = Merkle.leafHash(raw: p.raw(members[top.0].value))
+        return PreparedEntry(seq: fields.seq, prev: fields.prev, hash: hash, claimed: claimed, signature: sig)
     }
 
     /// Applies a prepared entry line to the chain, recording its failure.
     private mutating func apply(_ e: PreparedEntry) {
-        guard var chain else { return }
+        guard started else { return }
         do throws(VerificationFailure) {
-            try chain.append(
-                seq: e.seq,
-                origin: e.origin,
-                prev: e.prev,
-                rotation: Optional<JSONValue>.none,
-                hash: e.hash,
-                claimedHash: e.claimed,
-                signature: e.signature
-            )
-            self.chain = chain
+            // In place: a copy of the chain would copy its compact range on every entry. The origin
+            // was compared when the line was prepared.
+            try chain!.appendOrdinary(seq: e.seq, prev: e.prev, hash: e.hash, claimedHash: e.claimed, signature: e.signature)
         } catch {
             fail(error)
         }
@@ -186,8 +197,13 @@ public struct BundleVerifier: Sendable {
     /// An entry line checked without a ``JSONValue``: `true` when it was handled (verified, or its
     /// chain failure recorded), `false` when the full parse must decide.
     private mutating func fastEntry(_ line: [UInt8]) -> Bool {
-        guard chain != nil, let e = Self.prepare(line[...], requireSignature: requireEntrySignatures) else { return false }
-        apply(e)
+        guard let chain else { return false }
+        var members: [CanonicalScanner.Member] = []
+        let prepared = line.withUnsafeBufferPointer {
+            Self.prepare($0, origin: Array(chain.origin.utf8), requireSignature: requireEntrySignatures, members: &members)
+        }
+        guard let prepared else { return false }
+        apply(prepared)
         return true
     }
 
@@ -197,7 +213,7 @@ public struct BundleVerifier: Sendable {
     public mutating func feed(lines: [ArraySlice<UInt8>]) {
         var rest = lines[...]
         // The header (and anything before the chain exists) goes line by line.
-        while header == nil || chain == nil, let first = rest.first, report.failure == nil {
+        while !started, let first = rest.first, report.failure == nil {
             feed(first)
             rest = rest.dropFirst()
         }
@@ -205,26 +221,32 @@ public struct BundleVerifier: Sendable {
             for line in rest { feed(line) }
             return
         }
-        let batch = Array(rest)
+        let batch = rest
         var prepared = [PreparedEntry?](repeating: nil, count: batch.count)
         if scanFastPath {
-            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, batch.count / 64))
+            // Several parts per core, taken as cores come free (the reader thread shares them).
+            let workers = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, batch.count / 64))
             let requireSignature = requireEntrySignatures
+            let origin = Array(chain!.origin.utf8)
             prepared.withUnsafeMutableBufferPointer { out in
                 nonisolated(unsafe) let out = out
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    var k = w * batch.count / workers
-                    let end = (w + 1) * batch.count / workers
+                    var members: [CanonicalScanner.Member] = []
+                    members.reserveCapacity(64)
+                    var k = batch.startIndex + w * batch.count / workers
+                    let end = batch.startIndex + (w + 1) * batch.count / workers
                     while k < end {
-                        out[k] = Self.prepare(batch[k], requireSignature: requireSignature)
+                        out[k - batch.startIndex] = batch[k].withUnsafeBufferPointer {
+                            Self.prepare($0, origin: origin, requireSignature: requireSignature, members: &members)
+                        }
                         k += 1
                     }
                 }
             }
         }
-        for (line, entry) in zip(batch, prepared) {
-            guard let entry, report.failure == nil, !checkpointSeen else {
-                feed(line)
+        for k in prepared.indices {
+            guard let entry = prepared[k], report.failure == nil, !checkpointSeen else {
+                feed(batch[batch.startIndex + k])
                 continue
             }
             lineNumber += 1
@@ -261,6 +283,7 @@ public struct BundleVerifier: Sendable {
         header = h
         report.origin = h.origin
         chain = ChainVerifier(origin: h.origin, tree: tree, key: stated)
+        started = true
     }
 
     private mutating func readEntry(_ value: JSONValue) throws(VerificationFailure) {

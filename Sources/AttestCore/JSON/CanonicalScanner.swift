@@ -1,3 +1,5 @@
+import Foundation
+
 /// A one-pass check that bytes are already in RFC 8785 form, without building a ``JSONValue``.
 ///
 /// Hand-written: no Swift library checks JCS form (they all parse into a tree, which is what this
@@ -28,10 +30,26 @@ public enum CanonicalScanner {
     public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits = .ledger, recordLevels: Int = 2)
         -> [Member]?
     {
-        guard bytes.count <= limits.maxBytes else { return nil }
-        var s = Scan(p: bytes, limits: limits, recordLevels: recordLevels)
-        guard s.value(depth: 0), s.i == bytes.count else { return nil }
-        return s.members
+        var members: [Member] = []
+        members.reserveCapacity(12)
+        return scan(bytes, limits: limits, recordLevels: recordLevels, into: &members) ? members : nil
+    }
+
+    /// ``scan(_:limits:recordLevels:)`` into `members` (emptied first, its storage kept): a caller
+    /// scanning many lines reuses one array. `false` when the bytes are not certainly canonical.
+    public static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        limits: JSONParser.Limits = .ledger,
+        recordLevels: Int = 2,
+        into members: inout [Member]
+    ) -> Bool {
+        members.removeAll(keepingCapacity: true)
+        guard bytes.count <= limits.maxBytes else { return false }
+        var s = Scan(p: bytes, limits: limits, recordLevels: recordLevels, members: members)
+        members = []  // the scan holds the only reference, so appending does not copy
+        let ok = s.value(depth: 0) && s.i == bytes.count
+        members = s.members
+        return ok
     }
 
     private struct Scan {
@@ -39,13 +57,13 @@ public enum CanonicalScanner {
         let limits: JSONParser.Limits
         let recordLevels: Int
         var i = 0
-        var members: [Member] = []
+        var members: [Member]
 
-        init(p: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits, recordLevels: Int) {
+        init(p: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits, recordLevels: Int, members: [Member]) {
             self.p = p
             self.limits = limits
             self.recordLevels = recordLevels
-            members.reserveCapacity(12)
+            self.members = members
         }
 
         /// One value at nesting `depth` (the number of arrays and objects around it).
@@ -94,7 +112,21 @@ public enum CanonicalScanner {
         mutating func string(key: Bool) -> Bool {
             let start = i + 1
             var k = start
+            let raw = UnsafeRawPointer(p.baseAddress!)
             while k < p.count {
+                // Eight plain bytes at a time (SWAR): no quote, backslash, control or non-ASCII byte.
+                while k + 8 <= p.count {
+                    let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                    let high: UInt64 = 0x8080_8080_8080_8080
+                    let quote = w ^ 0x2222_2222_2222_2222
+                    let backslash = w ^ 0x5C5C_5C5C_5C5C_5C5C
+                    let special =
+                        ((quote &- 0x0101_0101_0101_0101) & ~quote) | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
+                        | ((w &- 0x2020_2020_2020_2020) & ~w) | w
+                    if special & high != 0 { break }
+                    k += 8
+                }
+                guard k < p.count else { break }
                 let b = p[k]
                 if b == 0x22 {
                     guard k - start <= limits.maxStringBytes else { return false }
@@ -241,38 +273,74 @@ extension LedgerEntry {
     /// the problem.
     public static func chainFields(canonical bytes: [UInt8]) -> (seq: UInt64, origin: String, prev: Hash256)? {
         bytes.withUnsafeBufferPointer { p in
-            guard let members = CanonicalScanner.scan(p, recordLevels: 2) else { return nil }
-            return scanned(p, members: members[...])
+            guard let members = CanonicalScanner.scan(p, recordLevels: 2), let f = scanned(p, members: members[...]) else { return nil }
+            return (f.seq, String(decoding: UnsafeBufferPointer(rebasing: p[f.origin]), as: UTF8.self), f.prev)
         }
     }
 
     /// What the chain needs from an entry whose bytes ``CanonicalScanner`` found canonical, read from
     /// its members (`members`: those of the entry object and, after its "event", those of the event, in
-    /// order), or `nil` when anything is unusual (the
-    /// full parse then decides): exactly the six members of FORMAT §3, an object event, a log name
-    /// and timestamp without escapes, and an event that is not a key rotation.
+    /// order), or `nil` when anything is unusual (the full parse then decides): exactly the six
+    /// members of FORMAT §3, an object event, a log name and timestamp without escapes, and an event
+    /// that is not a key rotation. `origin` is the byte range of the log name (inside its quotes).
+    /// Allocates nothing: verifiers call it for every entry.
     static func scanned(_ p: UnsafeBufferPointer<UInt8>, members: ArraySlice<CanonicalScanner.Member>) -> (
-        seq: UInt64, origin: String, prev: Hash256
+        seq: UInt64, origin: Range<Int>, prev: Hash256
     )? {
         guard let level = members.first?.level else { return nil }
-        let m = members.filter { $0.level == level }
-        guard m.count == 6 else { return nil }
-        func key(_ k: Int, _ name: StaticString) -> Bool {
-            let r = m[k].key
-            guard r.count == name.utf8CodeUnitCount else { return false }
-            return name.withUTF8Buffer { n in (0..<r.count).allSatisfy { p[r.lowerBound + $0] == n[$0] } }
+        // The entry's own members, in the only order RFC 8785 allows: event, log, prev, received_at, seq, v.
+        var event = 0..<0
+        var log = 0..<0
+        var prevValue = 0..<0
+        var time = 0..<0
+        var seqRange = 0..<0
+        var version = 0..<0
+        var found = 0
+        var eventIndex = members.startIndex
+        for k in members.indices where members[k].level == level {
+            let m = members[k]
+            func isKey(_ name: StaticString) -> Bool {
+                m.key.count == name.utf8CodeUnitCount
+                    && name.withUTF8Buffer { n in memcmp(p.baseAddress! + m.key.lowerBound, n.baseAddress!, n.count) == 0 }
+            }
+            switch found {
+            case 0:
+                guard isKey("event") else { return nil }
+                event = m.value
+                eventIndex = k
+            case 1:
+                guard isKey("log") else { return nil }
+                log = m.value
+            case 2:
+                guard isKey("prev") else { return nil }
+                prevValue = m.value
+            case 3:
+                guard isKey("received_at") else { return nil }
+                time = m.value
+            case 4:
+                guard isKey("seq") else { return nil }
+                seqRange = m.value
+            case 5:
+                guard isKey("v") else { return nil }
+                version = m.value
+            default:
+                return nil
+            }
+            found += 1
         }
-        guard key(0, "event"), key(1, "log"), key(2, "prev"), key(3, "received_at"), key(4, "seq"), key(5, "v") else { return nil }
-        func plainString(_ r: Range<Int>) -> String? {
-            guard r.count >= 2, p[r.lowerBound] == 0x22, !p[(r.lowerBound + 1)..<(r.upperBound - 1)].contains(0x5C) else { return nil }
-            return String(decoding: UnsafeBufferPointer(rebasing: p[(r.lowerBound + 1)..<(r.upperBound - 1)]), as: UTF8.self)
+        guard found == 6 else { return nil }
+        /// The inside of a string value without escapes.
+        func plain(_ r: Range<Int>) -> Range<Int>? {
+            guard r.count >= 2, p[r.lowerBound] == 0x22 else { return nil }
+            let inside = (r.lowerBound + 1)..<(r.upperBound - 1)
+            guard memchr(p.baseAddress! + inside.lowerBound, 0x5C, inside.count) == nil else { return nil }
+            return inside
         }
-        let event = m[0].value
-        guard p[event.lowerBound] == 0x7B, let origin = plainString(m[1].value), let prevHex = plainString(m[2].value),
-            let prev = Hash256(lowercaseHex: prevHex), let ts = plainString(m[3].value), let t = Timestamp(rfc3339: ts), t.rfc3339 == ts
+        guard p[event.lowerBound] == 0x7B, let origin = plain(log), let prevHex = plain(prevValue),
+            let prev = Hash256(hexDigits: p.raw(prevHex)), let ts = plain(time),
+            Timestamp.isCanonical(p.raw(ts))
         else { return nil }
-        let seqRange = m[4].value
-        guard p[seqRange.lowerBound] != 0x2D, m[5].value.count == 1, p[m[5].value.lowerBound] == 0x31 else { return nil }
+        guard p[seqRange.lowerBound] != 0x2D, version.count == 1, p[version.lowerBound] == 0x31 else { return nil }
         var seq: UInt64 = 0
         for k in seqRange {
             guard (0x30...0x39).contains(p[k]) else { return nil }
@@ -281,8 +349,8 @@ extension LedgerEntry {
         // A key rotation entry changes the key: the full parse reads it (KeyRotation). The event's members
         // follow the "event" member (one level deeper); an "action" that is not plain ASCII also goes to the
         // full parse, since Swift compares strings by canonical equivalence.
-        var k = members.startIndex + 1
-        while k < members.endIndex, members[k].level == m[0].level + 1 {
+        var k = eventIndex + 1
+        while k < members.endIndex, members[k].level == level + 1 {
             let member = members[k]
             if member.key.count == 6, p[member.key].elementsEqual("action".utf8) {
                 let v = member.value
@@ -294,5 +362,12 @@ extension LedgerEntry {
             k += 1
         }
         return (seq, origin, prev)
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// The bytes at `range`, as raw bytes.
+    func raw(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: self[range]))
     }
 }

@@ -160,13 +160,37 @@ public struct ChainVerifier: Sendable {
         completed: (Merkle.NodeID, Hash256) -> Void = { _, _ in }
     ) throws(VerificationFailure) -> Hash256 {
         let expected = nextSeq
+        try checkSeq(entrySeq)
+        guard entryOrigin == origin else {
+            throw VerificationFailure(.wrongLog, seq: expected, "entry belongs to log \"\(entryOrigin)\", not \"\(origin)\"")
+        }
+        guard let rotationEvent else {
+            try appendOrdinary(seq: entrySeq, prev: prev, hash: hash, claimedHash: claimedHash, signature: signature, completed: completed)
+            return hash
+        }
+        try checkLinks(prev: prev, hash: hash, claimedHash: claimedHash, signature: signature)
+        let rotation = try KeyRotation(event: rotationEvent, origin: origin, seq: expected)
+        let next = try rotation.verify(current: key)
+        tree.append(hash, completed: completed)
+        lastHash = hash
+        key = next
+        keyHistory.append(next.verifierKey)
+        knownKeys.append(next)
+        rotations.append(rotation)
+        return hash
+    }
+
+    private func checkSeq(_ entrySeq: UInt64) throws(VerificationFailure) {
+        let expected = nextSeq
         guard entrySeq == expected else {
             let what = entrySeq > expected ? "entries \(expected)..<\(entrySeq) are missing" : "entry is out of order or repeated"
             throw VerificationFailure(.sequenceGap, seq: expected, "expected seq \(expected), found \(entrySeq): \(what)")
         }
-        guard entryOrigin == origin else {
-            throw VerificationFailure(.wrongLog, seq: expected, "entry belongs to log \"\(entryOrigin)\", not \"\(origin)\"")
-        }
+    }
+
+    /// The recorded hash, the `prev` link and a per-entry signature of the entry at `nextSeq`.
+    private mutating func checkLinks(prev: Hash256, hash: Hash256, claimedHash: Hash256?, signature: [UInt8]?) throws(VerificationFailure) {
+        let expected = nextSeq
         if let claimedHash, claimedHash != hash {
             throw VerificationFailure(.hashMismatch, seq: expected, "recorded hash \(claimedHash.hex) but the entry hashes to \(hash.hex)")
         }
@@ -183,22 +207,22 @@ public struct ChainVerifier: Sendable {
             }
             signaturesChecked += 1
         }
-        var next: any NoteVerifier = key
-        var rotation: KeyRotation?
-        if let rotationEvent {
-            let r = try KeyRotation(event: rotationEvent, origin: origin, seq: expected)
-            next = try r.verify(current: key)
-            rotation = r
-        }
+    }
+
+    /// The append of an entry that is not a key rotation and whose origin the caller already found
+    /// to be this log's (the verifiers' fast path: nothing here retains or copies).
+    mutating func appendOrdinary(
+        seq entrySeq: UInt64,
+        prev: Hash256,
+        hash: Hash256,
+        claimedHash: Hash256?,
+        signature: [UInt8]?,
+        completed: (Merkle.NodeID, Hash256) -> Void = { _, _ in }
+    ) throws(VerificationFailure) {
+        try checkSeq(entrySeq)
+        try checkLinks(prev: prev, hash: hash, claimedHash: claimedHash, signature: signature)
         tree.append(hash, completed: completed)
         lastHash = hash
-        if let rotation {
-            key = next
-            keyHistory.append(next.verifierKey)
-            knownKeys.append(next)
-            rotations.append(rotation)
-        }
-        return hash
     }
 
     /// Whether `pinned` is in the key history followed (FORMAT §7 step 6).

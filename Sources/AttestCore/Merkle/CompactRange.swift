@@ -49,7 +49,7 @@ public struct CompactRange: Sendable, Hashable {
         nodes.reserveCapacity(size.nonzeroBitCount)
         var offset = 0
         while offset < bytes.count {
-            nodes.append(Hash256(unchecked: Array(bytes[offset..<(offset + Hash256.byteCount)])))
+            nodes.append(bytes.withUnsafeBytes { Hash256(uncheckedRaw: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + Hash256.byteCount)])) })
             offset += Hash256.byteCount
         }
         try self.init(size: size, nodes: nodes)
@@ -60,7 +60,7 @@ public struct CompactRange: Sendable, Hashable {
         var out: [UInt8] = []
         out.reserveCapacity(nodes.count * Hash256.byteCount)
         for node in nodes {
-            out.append(contentsOf: node.bytes)
+            node.withUnsafeBytes { out.append(contentsOf: $0) }
         }
         return out
     }

@@ -47,23 +47,30 @@ public struct MerkleProofError: Error, Hashable, Sendable, CustomStringConvertib
 /// All hashes are SHA-256 with the RFC's domain separation: leaves are `SHA-256(0x00 ‖ data)`, interior nodes
 /// `SHA-256(0x01 ‖ left ‖ right)`. Leaf indices are zero-based.
 public enum Merkle {
-    private static let leafPrefix: [UInt8] = [0x00]
-    private static let nodePrefix: [UInt8] = [0x01]
 
     /// The RFC 9162 leaf hash `SHA-256(0x00 ‖ data)`.
     public static func leafHash(_ data: some DataProtocol) -> Hash256 {
         var hasher = SHA256()
-        hasher.update(data: leafPrefix)
+        Swift.withUnsafeBytes(of: UInt8(0x00)) { hasher.update(bufferPointer: $0) }
         hasher.update(data: data)
         return Hash256(digest: hasher.finalize())
     }
 
     /// The RFC 9162 interior node hash `SHA-256(0x01 ‖ left ‖ right)`.
     public static func nodeHash(_ left: Hash256, _ right: Hash256) -> Hash256 {
+        // Straight from the inline bytes: a proof or an append computes many of these.
         var hasher = SHA256()
-        hasher.update(data: nodePrefix)
-        hasher.update(data: left.bytes)
-        hasher.update(data: right.bytes)
+        Swift.withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
+        left.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        right.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return Hash256(digest: hasher.finalize())
+    }
+
+    /// ``leafHash(_:)`` of bytes in memory, without copying them.
+    public static func leafHash(raw data: UnsafeRawBufferPointer) -> Hash256 {
+        var hasher = SHA256()
+        Swift.withUnsafeBytes(of: UInt8(0x00)) { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: data)
         return Hash256(digest: hasher.finalize())
     }
 

@@ -67,6 +67,29 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Whether `text` is exactly the ``rfc3339`` spelling of some timestamp, i.e. whether
+    /// `Timestamp(rfc3339: text)?.rfc3339 == text`, checked on the bytes without allocating
+    /// (verifiers check every entry's `received_at`).
+    public static func isCanonical(_ text: UnsafeRawBufferPointer) -> Bool {
+        // YYYY-MM-DDTHH:MM:SS.ffffffZ
+        guard text.count == 27, text[4] == 0x2D, text[7] == 0x2D, text[10] == 0x54, text[13] == 0x3A, text[16] == 0x3A,
+            text[19] == 0x2E, text[26] == 0x5A
+        else { return false }
+        func number(_ from: Int, _ count: Int) -> Int64? {
+            var v: Int64 = 0
+            for k in from..<(from + count) {
+                let c = text[k]
+                guard c >= 0x30 && c <= 0x39 else { return nil }
+                v = v * 10 + Int64(c - 0x30)
+            }
+            return v
+        }
+        guard let y = number(0, 4), let mo = number(5, 2), let d = number(8, 2), let h = number(11, 2), let mi = number(14, 2),
+            let s = number(17, 2), number(20, 6) != nil
+        else { return false }
+        return y >= 1 && (1...12).contains(mo) && d >= 1 && d <= daysInMonth(y, mo) && h < 24 && mi < 60 && s < 60
+    }
+
     /// Parses RFC 3339 `date-time` (e.g. `2026-11-23T08:15:30Z`, `2026-11-23T10:15:30.5+02:00`).
     ///
     /// Fractions beyond microseconds are truncated. Leap seconds (`:60`) are refused. Returns nil on
