@@ -29,6 +29,12 @@ extension SQLiteLedgerStore {
 
     /// The 16 hashes of a tile, or `nil` if it is not stored.
     static func tile(_ db: Database, logID: Int64, level: UInt8, index: UInt64) throws -> [Hash256]? {
+        guard let data = try tileData(db, logID: logID, level: level, index: index) else { return nil }
+        return (0..<tileWidth).map { tileHash(data, $0) }
+    }
+
+    /// The bytes of a tile (checked to hold 16 hashes), or `nil` if it is not stored.
+    static func tileData(_ db: Database, logID: Int64, level: UInt8, index: UInt64) throws -> Data? {
         guard
             let data = try Data.fetchOne(
                 db.cachedStatement(sql: "SELECT hashes FROM tiles WHERE tile_id = ?"),
@@ -38,7 +44,12 @@ extension SQLiteLedgerStore {
         guard data.count == tileWidth * Hash256.byteCount else {
             throw StoreError(.corrupt, "proof tile level \(level) index \(index) holds \(data.count) bytes, not \(tileWidth * Hash256.byteCount)")
         }
-        return (0..<tileWidth).map { Hash256(bytes: data[(data.startIndex + $0 * 32)..<(data.startIndex + $0 * 32 + 32)])! }
+        return data
+    }
+
+    /// Hash `k` of a tile's bytes.
+    static func tileHash(_ data: Data, _ k: Int) -> Hash256 {
+        Hash256(bytes: data[(data.startIndex + k * Hash256.byteCount)..<(data.startIndex + (k + 1) * Hash256.byteCount)])!
     }
 
     static func insertTile(_ db: Database, logID: Int64, level: UInt8, index: UInt64, hashes: [Hash256]) throws {

@@ -423,45 +423,52 @@ public final class SQLiteLedgerStore: LedgerStore {
         return out
     }
 
-    /// Hashes of the given perfect subtrees: from memory for levels of ``cachedLevel`` and up; from proof
-    /// tiles (SQLiteLedgerStore+Tiles.swift) below, one row per block of 16 leaves or 16 level-4 nodes; for
-    /// a block without a tile (the log's growing edge), from stored nodes and entry hashes. Every ID must
-    /// lie within the log's current size.
-    func resolveNodes(_ db: Database, logID: Int64, size: UInt64, ids: [Merkle.NodeID]) throws -> [Merkle.NodeID: Hash256] {
-        var out: [Merkle.NodeID: Hash256] = [:]
-        var untiled: [Merkle.NodeID] = []
-        for id in ids where id.level >= Self.cachedLevel {
-            guard let h = try nodeCache.hash(db, logID: logID, id: id) else {
-                throw StoreError(.corrupt, "Merkle node level \(id.level) index \(id.index) is not stored")
+    /// Hashes of the given perfect subtrees, in the order of `ids`: from memory for levels of
+    /// ``cachedLevel`` and up; from proof tiles (SQLiteLedgerStore+Tiles.swift) below, one row per block
+    /// of 16 leaves or 16 level-4 nodes; for a block without a tile (the log's growing edge), from the
+    /// checkpoint's frontier, stored nodes and entry hashes. Every ID must lie within the log's current
+    /// size. A proof asks for a few dozen nodes, so this works on arrays, without dictionaries.
+    func resolveNodes(_ db: Database, logID: Int64, size: UInt64, ids: [Merkle.NodeID]) throws -> [Hash256] {
+        var out = [Hash256?](repeating: nil, count: ids.count)
+        try nodeCache.fill(db, logID: logID, ids: ids, into: &out)
+        // Levels 4..<8 from level-4 tiles, levels 0..<4 from leaf tiles; a proof needs one or two of each.
+        var tiles: [(id: Int64, data: Data?)] = []
+        for k in ids.indices where out[k] == nil {
+            let id = ids[k]
+            let tileLevel: UInt8 = id.level >= Self.minStoredLevel ? 4 : 0
+            let tileIndex = id.leafRange.lowerBound >> (UInt64(tileLevel) + 4)  // a tile spans 2^(tileLevel + 4) leaves
+            let key = Self.tileID(logID: logID, level: tileLevel, index: tileIndex)
+            let data: Data?
+            if let memo = tiles.first(where: { $0.id == key }) {
+                data = memo.data
+            } else {
+                data = try Self.tileData(db, logID: logID, level: tileLevel, index: tileIndex)
+                tiles.append((key, data))
             }
-            out[id] = h
+            guard let data else { continue }
+            let span = 1 << Int(id.level - tileLevel)  // nodes of the tile's level under `id`
+            let first = Int((id.index << UInt64(id.level - tileLevel)) - tileIndex * UInt64(Self.tileWidth))
+            out[k] = span == 1 ? Self.tileHash(data, first) : Merkle.root(of: (first..<(first + span)).map { Self.tileHash(data, $0) })
         }
-        // Levels 4..<8 from level-4 tiles, levels 0..<4 from leaf tiles: group the IDs by the tile they lie in.
-        for (tileLevel, levels) in [(UInt8(4), Self.minStoredLevel..<Self.cachedLevel), (UInt8(0), UInt8(0)..<Self.minStoredLevel)] {
-            let shift = UInt64(tileLevel) + 4  // a tile spans 16 nodes of its level: 2^(tileLevel + 4) leaves
-            let groups = Dictionary(grouping: ids.filter { levels.contains($0.level) }) { $0.leafRange.lowerBound >> shift }
-            for (tileIndex, group) in groups {
-                guard let tile = try Self.tile(db, logID: logID, level: tileLevel, index: tileIndex) else {
-                    untiled += group
-                    continue
+        let missing = ids.indices.filter { out[$0] == nil }
+        if !missing.isEmpty {
+            // The right edge of the tree at `size`, where blocks are incomplete: from the checkpoint's frontier.
+            var untiled = missing.map { ids[$0] }
+            var found: [Merkle.NodeID: Hash256] = [:]
+            if let edge = try nodeCache.edge(db, logID: logID, size: size) {
+                untiled = untiled.filter { id in
+                    guard let h = edge[id] else { return true }
+                    found[id] = h
+                    return false
                 }
-                for id in group {
-                    let span = 1 << Int(id.level - tileLevel)  // nodes of the tile's level under `id`
-                    let first = Int((id.index << UInt64(id.level - tileLevel)) - tileIndex * UInt64(Self.tileWidth))
-                    out[id] = span == 1 ? tile[first] : Merkle.root(of: Array(tile[first..<(first + span)]))
-                }
             }
+            try found.merge(Self.untiledNodes(db, logID: logID, ids: untiled)) { a, _ in a }
+            for k in missing { out[k] = found[ids[k]] }
         }
-        // The right edge of the tree at `size`, where blocks are incomplete: from the checkpoint's frontier.
-        if !untiled.isEmpty, let edge = try nodeCache.edge(db, logID: logID, size: size) {
-            untiled = untiled.filter { id in
-                guard let h = edge[id] else { return true }
-                out[id] = h
-                return false
-            }
+        return try zip(ids, out).map { id, h in
+            guard let h else { throw StoreError(.corrupt, "Merkle node level \(id.level) index \(id.index) is not stored") }
+            return h
         }
-        try out.merge(Self.untiledNodes(db, logID: logID, ids: untiled)) { a, _ in a }
-        return out
     }
 
     /// Hashes of perfect subtrees below ``cachedLevel`` read without tiles: stored nodes from
@@ -499,7 +506,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             guard size <= current else { throw StoreError(.invalidArgument, "size \(size) is beyond the log size \(current)") }
             guard seq < size else { throw StoreError(.invalidArgument, "seq \(seq) is not below size \(size)") }
             let plan = try Merkle.inclusionProofPlan(index: seq, size: size)
-            return try plan.resolve(try self.resolveNodes(db, logID: logID, size: size, ids: plan.neededNodes))
+            return try plan.resolve(ordered: try self.resolveNodes(db, logID: logID, size: size, ids: plan.neededNodes))
         }
     }
 
@@ -511,7 +518,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             guard from <= to else { throw StoreError(.invalidArgument, "from \(from) is larger than to \(to)") }
             if from == 0 || from == to { return [] }
             let plan = try Merkle.consistencyProofPlan(from: from, to: to)
-            return try plan.resolve(try self.resolveNodes(db, logID: logID, size: to, ids: plan.neededNodes))
+            return try plan.resolve(ordered: try self.resolveNodes(db, logID: logID, size: to, ids: plan.neededNodes))
         }
     }
 
@@ -526,8 +533,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         let current = try currentSize(db, logID: logID)
         guard size <= current else { throw StoreError(.invalidArgument, "size \(size) is beyond the log size \(current)") }
         let ids = Merkle.perfectSubtrees(of: 0..<size)
-        let nodes = try self.resolveNodes(db, logID: logID, size: size, ids: ids)
-        return try CompactRange(size: size, nodes: ids.map { nodes[$0]! })
+        return try CompactRange(size: size, nodes: try self.resolveNodes(db, logID: logID, size: size, ids: ids))
     }
 
     public func checkpoint(tenant: String, size: UInt64) async throws -> StoredCheckpoint {

@@ -53,8 +53,8 @@ final class SQLiteQuickReaders: Sendable {
 /// never invalidated; it only grows, from the `nodes` table, as proofs ask for nodes past its end.
 /// At 10 million entries it holds about 78,000 hashes (2.5 MB).
 final class MerkleNodeCache: Sendable {
-    /// Per log, per level (from `cachedLevel`), the hashes of nodes 0, 1, 2, … of that level, 32 bytes each.
-    private let levels = Mutex<[Int64: [[UInt8]]]>([:])
+    /// Per log, per level (from `cachedLevel`), the hashes of nodes 0, 1, 2, … of that level.
+    private let levels = Mutex<[Int64: [[Hash256]]]>([:])
     /// Per log, the perfect subtrees of the last checkpointed size a proof asked for (its stored frontier).
     private let edges = Mutex<[Int64: (size: UInt64, nodes: [Merkle.NodeID: Hash256])]>([:])
     let minLevel: UInt8
@@ -81,45 +81,63 @@ final class MerkleNodeCache: Sendable {
         return nodes
     }
 
+    /// Fills `out[k]` with the hash of `ids[k]` for every ID of a cached level (one lock for all that are
+    /// in memory; the others are read up to them from `db`). Throws `corrupt` if such a node is not stored.
+    func fill(_ db: Database, logID: Int64, ids: [Merkle.NodeID], into out: inout [Hash256?]) throws {
+        var misses: [Int] = []
+        levels.withLock { all in
+            let log = all[logID] ?? []
+            for (k, id) in ids.enumerated() where id.level >= minLevel {
+                let level = Int(id.level - minLevel)
+                if level < log.count, Int(id.index) < log[level].count {
+                    out[k] = log[level][Int(id.index)]
+                } else {
+                    misses.append(k)
+                }
+            }
+        }
+        for k in misses {
+            guard let h = try hash(db, logID: logID, id: ids[k]) else {
+                throw StoreError(.corrupt, "Merkle node level \(ids[k].level) index \(ids[k].index) is not stored")
+            }
+            out[k] = h
+        }
+    }
+
     /// The hash of node `id` of log `logID`, reading the nodes the cache lacks up to it from `db`.
     /// `nil` if the node is not stored (a caller bug: only nodes within a checkpointed size are asked for).
     func hash(_ db: Database, logID: Int64, id: Merkle.NodeID) throws -> Hash256? {
         let level = Int(id.level - minLevel)
         let index = Int(id.index)
-        let known = levels.withLock { all -> Int in
-            guard let log = all[logID], level < log.count else { return 0 }
-            return log[level].count / Hash256.byteCount
+        let (known, cached) = levels.withLock { all -> (Int, Hash256?) in
+            guard let log = all[logID], level < log.count else { return (0, nil) }
+            return (log[level].count, index < log[level].count ? log[level][index] : nil)
         }
-        if index < known {
-            return levels.withLock { all in
-                let bytes = all[logID]![level]
-                return Hash256(bytes: bytes[(index * Hash256.byteCount)..<((index + 1) * Hash256.byteCount)])
-            }
-        }
+        if let cached { return cached }
         // One range read from where the cache ends to the node asked for.
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT idx, hash FROM nodes WHERE log_id = ? AND level = ? AND idx >= ? AND idx <= ? ORDER BY idx"),
             arguments: [logID, Int64(id.level), Int64(known), Int64(index)]
         )
-        var fetched: [UInt8] = []
-        fetched.reserveCapacity(rows.count * Hash256.byteCount)
+        var fetched: [Hash256] = []
+        fetched.reserveCapacity(rows.count)
         for (offset, row) in rows.enumerated() {
             let data: Data = row[1]
-            guard row[0] as Int64 == Int64(known + offset), data.count == Hash256.byteCount else {
+            guard row[0] as Int64 == Int64(known + offset), let h = Hash256(bytes: data) else {
                 throw StoreError(.corrupt, "Merkle node level \(id.level) index \(known + offset) is missing or not 32 bytes")
             }
-            fetched.append(contentsOf: data)
+            fetched.append(h)
         }
         guard rows.count == index - known + 1 else { return nil }
         levels.withLock { all in
             if all[logID] == nil { all[logID] = [] }
             while all[logID]!.count <= level { all[logID]!.append([]) }
             // Another reader may have extended the level meanwhile: append only what is still new.
-            let have = all[logID]![level].count / Hash256.byteCount
+            let have = all[logID]![level].count
             if have < known + rows.count {
-                all[logID]![level].append(contentsOf: fetched[((have - known) * Hash256.byteCount)...])
+                all[logID]![level].append(contentsOf: fetched[(have - known)...])
             }
         }
-        return Hash256(bytes: fetched[((index - known) * Hash256.byteCount)...])
+        return fetched[index - known]
     }
 }

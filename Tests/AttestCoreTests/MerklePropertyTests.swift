@@ -57,6 +57,7 @@ struct MerklePropertyTests {
             let proof = try plan.resolve(MerkleTestTree.nodes)
             let reference = MerkleReference.path(Int(index), leaves[0..<Int(size)])
             #expect(proof == reference, "size \(size) index \(index)")
+            #expect(try plan.resolve(ordered: plan.neededNodes.map { MerkleTestTree.nodes[$0]! }) == reference)
             if size <= 130 {
                 #expect(try Merkle.inclusionProof(index: index, size: size, leaves: MerkleTestTree.prefix(size)) == reference)
             }
@@ -128,6 +129,11 @@ struct MerklePropertyTests {
             let proof = try plan.resolve(MerkleTestTree.nodes)
             let reference = MerkleReference.proof(Int(old), leaves[0..<Int(size)])
             #expect(proof == reference, "sizes \(old) -> \(size)")
+            let ordered = plan.neededNodes.map { MerkleTestTree.nodes[$0]! }
+            #expect(try plan.resolve(ordered: ordered) == reference)
+            if !ordered.isEmpty {
+                #expect(throws: MerkleProofError.self) { try plan.resolve(ordered: Array(ordered.dropLast())) }
+            }
             if size <= 130 {
                 #expect(try Merkle.consistencyProof(from: old, to: size, leaves: MerkleTestTree.prefix(size)) == reference)
             }

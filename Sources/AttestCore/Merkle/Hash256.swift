@@ -33,11 +33,15 @@ public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Creates a hash from exactly 32 bytes; returns `nil` for any other length.
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == Hash256.byteCount else { return nil }
-        storage = (0, 0, 0, 0)
-        Swift.withUnsafeMutableBytes(of: &storage) { out in
-            for (k, b) in bytes.enumerated() { out[k] = b }
+        // Inlined into the caller, so `Data` and arrays are copied with one memcpy (a generic
+        // element-by-element copy cost more than the rest of a proof).
+        if let h = bytes.withContiguousStorageIfAvailable({ Hash256(uncheckedRaw: UnsafeRawBufferPointer($0)) }) {
+            self = h
+        } else {
+            self = Array(bytes).withUnsafeBytes { Hash256(uncheckedRaw: $0) }
         }
     }
 

@@ -208,11 +208,53 @@ public enum Merkle {
         /// Creates a plan for the given element ranges; each must be a valid argument of ``Merkle/hash(ofRange:nodes:)``.
         init(elements: [Range<UInt64>]) {
             self.elements = elements
-            var needed = Set<NodeID>()
+            // A sorted array without duplicates (a proof needs a few dozen nodes: no hashing).
+            var needed: [NodeID] = []
+            needed.reserveCapacity(2 * elements.count + 2)
             for element in elements {
-                needed.formUnion(Merkle.perfectSubtrees(of: element))
+                needed += Merkle.perfectSubtrees(of: element)
             }
-            self.neededNodes = needed.sorted()
+            needed.sort()
+            var unique = 0
+            for k in needed.indices where k == 0 || needed[k] != needed[unique - 1] {
+                needed[unique] = needed[k]
+                unique += 1
+            }
+            needed.removeLast(needed.count - unique)
+            self.neededNodes = needed
+        }
+
+        /// ``resolve(_:)`` from the hashes of ``neededNodes`` given in the same order (`hashes[k]` is the
+        /// hash of `neededNodes[k]`): what a store that reads the nodes in order passes, without a dictionary.
+        ///
+        /// - Throws: ``MerkleProofError`` `.malformedInput` unless there is one hash per needed node.
+        public func resolve(ordered hashes: [Hash256]) throws(MerkleProofError) -> [Hash256] {
+            guard hashes.count == neededNodes.count else {
+                throw MerkleProofError(.malformedInput, "\(hashes.count) hashes given for \(neededNodes.count) needed nodes")
+            }
+            func hash(of id: NodeID) -> Hash256 {
+                // neededNodes is sorted and holds every part of every element.
+                var low = 0
+                var high = neededNodes.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if neededNodes[mid] < id { low = mid + 1 } else { high = mid }
+                }
+                return hashes[low]
+            }
+            var proof: [Hash256] = []
+            proof.reserveCapacity(elements.count)
+            for element in elements {
+                // The fold of hash(ofRange:) (a plan's elements all have its shape).
+                let parts = Merkle.perfectSubtrees(of: element)
+                guard var h = parts.last.map(hash(of:)) else {
+                    proof.append(Merkle.emptyRoot)
+                    continue
+                }
+                for part in parts.dropLast().reversed() { h = Merkle.nodeHash(hash(of: part), h) }
+                proof.append(h)
+            }
+            return proof
         }
 
         /// The proof hashes, in order, computed from the hashes of (at least) ``neededNodes``.
