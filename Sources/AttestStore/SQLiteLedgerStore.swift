@@ -495,14 +495,23 @@ public final class SQLiteLedgerStore: LedgerStore {
         return out
     }
 
+    /// The log of `tenant` and its current (latest checkpointed) size, in one statement: every proof asks
+    /// for both.
+    func logAndSize(_ db: Database, _ tenant: String) throws -> (id: Int64, size: UInt64) {
+        let sql = "SELECT log_id, (SELECT max(size) FROM checkpoints c WHERE c.log_id = l.log_id) FROM logs l WHERE tenant = ?"
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [tenant]) else {
+            throw StoreError(.notFound, "no log for tenant \"\(tenant)\"")
+        }
+        return (row[0], UInt64((row[1] as Int64?) ?? 0))
+    }
+
     func currentSize(_ db: Database, logID: Int64) throws -> UInt64 {
         UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?"), arguments: [logID]) ?? 0)
     }
 
     public func inclusionProof(tenant: String, seq: UInt64, size: UInt64) async throws -> [Hash256] {
         try await readQuick { db in
-            let (logID, _) = try self.logID(db, tenant)
-            let current = try self.currentSize(db, logID: logID)
+            let (logID, current) = try self.logAndSize(db, tenant)
             guard size <= current else { throw StoreError(.invalidArgument, "size \(size) is beyond the log size \(current)") }
             guard seq < size else { throw StoreError(.invalidArgument, "seq \(seq) is not below size \(size)") }
             let plan = try Merkle.inclusionProofPlan(index: seq, size: size)
@@ -512,8 +521,7 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func consistencyProof(tenant: String, from: UInt64, to: UInt64) async throws -> [Hash256] {
         try await readQuick { db in
-            let (logID, _) = try self.logID(db, tenant)
-            let current = try self.currentSize(db, logID: logID)
+            let (logID, current) = try self.logAndSize(db, tenant)
             guard to <= current else { throw StoreError(.invalidArgument, "size \(to) is beyond the log size \(current)") }
             guard from <= to else { throw StoreError(.invalidArgument, "from \(from) is larger than to \(to)") }
             if from == 0 || from == to { return [] }

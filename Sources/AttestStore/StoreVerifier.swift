@@ -1,4 +1,6 @@
 import AttestCore
+import Dispatch
+import Foundation
 
 /// Verifies a log held in a ``LedgerStore`` from its raw rows: every entry's bytes and hash, the
 /// `seq` run and `prev` chain, per-entry signatures, every stored Merkle node, and every checkpoint's
@@ -100,9 +102,20 @@ public struct LogVerifier: Sendable {
     /// first bad `seq`, or the store's error when it cannot be read.
     public mutating func advance(store: any LedgerStore, upTo limit: UInt64? = nil, progress: (UInt64) -> Void = { _ in }) async throws {
         try await checkCheckpoints(store)
-        while limit.map({ chain.nextSeq < $0 }) ?? true {
-            let want = limit.map { Int(min(UInt64(Self.chunk), $0 - chain.nextSeq)) } ?? Self.chunk
-            let rows = try await store.entries(tenant: tenant, from: chain.nextSeq, limit: want)
+        let tenant = self.tenant
+        func read(from start: UInt64) -> (want: Int, rows: Task<[StoredEntry], any Error>) {
+            let want = limit.map { Int(min(UInt64(Self.chunk), $0 - start)) } ?? Self.chunk
+            return (want, Task { try await store.entries(tenant: tenant, from: start, limit: want) })
+        }
+        // The next chunk is read while this one is checked (rows arrive in order: a gap fails below).
+        var next: (want: Int, rows: Task<[StoredEntry], any Error>)? = (limit.map { chain.nextSeq < $0 } ?? true) ? read(from: chain.nextSeq) : nil
+        defer { next?.rows.cancel() }
+        while let current = next {
+            let want = current.want
+            let rows = try await current.rows.value
+            let end = chain.nextSeq + UInt64(rows.count)
+            // Up to `limit` (a short read there is a gap, found by the next read), or while chunks are full.
+            next = (limit.map { end < $0 } ?? (rows.count == want)) ? read(from: end) : nil
             if rows.isEmpty {
                 if let limit {
                     throw VerificationFailure(
@@ -114,7 +127,8 @@ public struct LogVerifier: Sendable {
                 break
             }
             var completed: [(Merkle.NodeID, Hash256)] = []
-            for row in rows {
+            let prepared = Self.prepare(rows)
+            for (row, fields) in zip(rows, prepared) {
                 let expected = chain.nextSeq
                 guard row.seq == expected else {
                     throw VerificationFailure(
@@ -124,19 +138,21 @@ public struct LogVerifier: Sendable {
                     )
                 }
                 // Most entries are read without a JSONValue (CanonicalScanner); anything unusual takes the full parse.
-                if let fields = LedgerEntry.chainFields(canonical: row.bytes) {
+                if let fields {
                     try chain.append(
                         seq: fields.seq,
                         origin: fields.origin,
                         prev: fields.prev,
                         rotation: Optional<JSONValue>.none,
-                        bytes: row.bytes,
+                        hash: fields.hash,
                         claimedHash: row.hash,
                         signature: row.signature
                     ) { id, h in
                         if id.level >= SQLiteLedgerStore.minStoredLevel { completed.append((id, h)) }
                     }
-                    try await checkCheckpoints(store)
+                    if pendingCheckpoints.first.map({ $0.size <= chain.tree.size }) ?? true {
+                        try await checkCheckpoints(store)
+                    }
                     continue
                 }
                 let value: JSONValue
@@ -179,8 +195,24 @@ public struct LogVerifier: Sendable {
                 }
             }
             progress(chain.nextSeq)
-            if limit == nil && rows.count < want { break }
         }
+    }
+
+    /// The chain fields and hash of each row read without a ``JSONValue`` (nil: the full parse decides),
+    /// on every core for a chunk: the scan and SHA-256 are most of the work.
+    static func prepare(_ rows: [StoredEntry]) -> [(seq: UInt64, origin: String, prev: Hash256, hash: Hash256)?] {
+        var out = [(seq: UInt64, origin: String, prev: Hash256, hash: Hash256)?](repeating: nil, count: rows.count)
+        let parts = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, rows.count / 64))
+        out.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for k in (part * rows.count / parts)..<((part + 1) * rows.count / parts) {
+                    guard let f = LedgerEntry.chainFields(canonical: rows[k].bytes) else { continue }
+                    buffer[k] = (f.seq, f.origin, f.prev, LedgerEntry.hash(canonicalBytes: rows[k].bytes))
+                }
+            }
+        }
+        return out
     }
 
     /// Whether a stored checkpoint lies beyond the verified entries (read after ``advance``).

@@ -315,6 +315,15 @@ struct LedgerStoreTests {
         } catch let f as VerificationFailure {
             #expect(f.code == .keyMismatch)
         }
+        // From the start, up to more than is stored: the rows read, then the gap after the last one.
+        var fresh = try await LogVerifier(store: t.store, tenant: "default", key: try t.verifier())
+        do {
+            try await fresh.advance(store: t.store, upTo: 60)
+            Issue.record("advanced beyond the stored entries")
+        } catch let f as VerificationFailure {
+            #expect(f.code == .sequenceGap && f.seq == 51, "\(f)")
+        }
+        #expect(fresh.verifiedSize == 51)
     }
 
     @Test("tokens and follower cursors", arguments: Backend.enabled)
