@@ -21,6 +21,10 @@ public struct LogVerifier: Sendable {
     var checkpointCursor: UInt64 = 0
     var checkpointsExhausted = false
     public private(set) var checkpointsChecked = 0
+    /// The cores that read and hash each chunk of entries: 1 (the default) for the server's
+    /// continuous verification, which must not take the cores from ingest; `attest verify
+    /// --data-dir` uses them all.
+    public var workers = 1
 
     /// Entries verified so far (`[0, verifiedSize)`).
     public var verifiedSize: UInt64 { chain.tree.size }
@@ -127,7 +131,7 @@ public struct LogVerifier: Sendable {
                 break
             }
             var completed: [(Merkle.NodeID, Hash256)] = []
-            let prepared = Self.prepare(rows)
+            let prepared = Self.prepare(rows, workers: workers)
             for (row, fields) in zip(rows, prepared) {
                 let expected = chain.nextSeq
                 guard row.seq == expected else {
@@ -199,10 +203,11 @@ public struct LogVerifier: Sendable {
     }
 
     /// The chain fields and hash of each row read without a ``JSONValue`` (nil: the full parse decides),
-    /// on every core for a chunk: the scan and SHA-256 are most of the work.
-    static func prepare(_ rows: [StoredEntry]) -> [(seq: UInt64, origin: String, prev: Hash256, hash: Hash256)?] {
+    /// spread over `workers` cores: the scan and SHA-256 are most of the work.
+    static func prepare(_ rows: [StoredEntry], workers: Int) -> [(seq: UInt64, origin: String, prev: Hash256, hash: Hash256)?] {
         var out = [(seq: UInt64, origin: String, prev: Hash256, hash: Hash256)?](repeating: nil, count: rows.count)
-        let parts = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, rows.count / 64))
+        // Several parts per worker, taken as cores come free.
+        let parts = workers <= 1 ? 1 : max(1, min(4 * workers, rows.count / 64))
         out.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let buffer = buffer
             DispatchQueue.concurrentPerform(iterations: parts) { part in
@@ -239,6 +244,7 @@ public enum StoreVerifier {
         do {
             if let info = try await store.log(tenant: tenant, create: false) { report.origin = info.origin }
             var verifier = try await LogVerifier(store: store, tenant: tenant, key: key)
+            verifier.workers = ProcessInfo.processInfo.activeProcessorCount
             guard let latest = try await store.latestCheckpoint(tenant: tenant) else {
                 report.failure = VerificationFailure(.badCheckpoint, "the log has no checkpoint")
                 return report
