@@ -111,7 +111,9 @@ public struct LogVerifier: Sendable {
             let want = limit.map { Int(min(UInt64(Self.chunk), $0 - start)) } ?? Self.chunk
             return (want, Task { try await store.entries(tenant: tenant, from: start, limit: want) })
         }
-        // The next chunk is read while this one is checked (rows arrive in order: a gap fails below).
+        // With several workers the next chunk is read while this one is checked (rows arrive in
+        // order: a gap fails below); with one (the server's background verification) one chunk at a
+        // time, so it holds no more memory than it did.
         var next: (want: Int, rows: Task<[StoredEntry], any Error>)? = (limit.map { chain.nextSeq < $0 } ?? true) ? read(from: chain.nextSeq) : nil
         defer { next?.rows.cancel() }
         while let current = next {
@@ -119,7 +121,8 @@ public struct LogVerifier: Sendable {
             let rows = try await current.rows.value
             let end = chain.nextSeq + UInt64(rows.count)
             // Up to `limit` (a short read there is a gap, found by the next read), or while chunks are full.
-            next = (limit.map { end < $0 } ?? (rows.count == want)) ? read(from: end) : nil
+            let more = limit.map { end < $0 } ?? (rows.count == want)
+            next = more && workers > 1 ? read(from: end) : nil
             if rows.isEmpty {
                 if let limit {
                     throw VerificationFailure(
@@ -199,6 +202,7 @@ public struct LogVerifier: Sendable {
                 }
             }
             progress(chain.nextSeq)
+            if more && workers <= 1 { next = read(from: end) }
         }
     }
 
