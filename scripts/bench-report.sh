@@ -13,7 +13,11 @@ request arguments and attributes). CLI figures are medians of $runs run(s); load
 runs of ${secs} s after 1 s of warm-up. Figures move by about ±10% between runs on this machine, and the
 OTLP and PostgreSQL load figures by up to ±30%: three full runs on 2026-12-02 gave 9.4k, 10.2k
 and 7.0k OTLP records/s, and 6.2k, 5.7k and 7.3k events/s for PostgreSQL on 2 nodes, with nothing
-on those paths changed between the last two.
+on those paths changed between the last two. The last run of 2026-12-02 came at a slow hour (\`openssl speed\`
+SHA-256 1.37 GB/s against 1.54 GB/s in the run before, pymerkle 8% slower): ingest figures are
+lower than in the run before, but not because of the code. The commit before this session's
+changes and this one, alternately at the same moment, batches of 100 at 8 connections: 16.1k and
+14.5k against 15.6k and 17.2k events/s.
 CI runs \`scripts/bench --smoke\` on the debug build (the end of \`scripts/test\`): it fails when a
 stage prints no figures or a load run gets an error, and its figures are thrown away.
 
@@ -211,13 +215,22 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   thread through their own read-only connections, which never wait (an earlier attempt through
   GRDB's pool hung the server under concurrent proofs); levels 8 and up come from memory; levels
   0–7 from two proof tiles (one row of 16 leaf hashes, one of 16 level-4 hashes); the tree's right
-  edge from the checkpoint's stored frontier. At 144,300 entries: 6.3k → 25.4k proofs/s for one
-  caller, 42.6k for two. What is left per proof is SQLite's B-tree lookups (tile, checkpoint, log
-  row; about 40%), GRDB's transaction around the read, the proof plan (dictionaries of node IDs)
-  and hashing the tile's levels. 100k/s on 2 cores would need about 20 µs of CPU a proof: the plan
-  and nodes without dictionaries, and no SQL for the cached parts. Over HTTP the load driver itself
-  takes about 0.7 of the 2 cores (\`client_cpu_pct\`), and each answer is JSON with the signed
-  checkpoint.
+  edge from the checkpoint's stored frontier. Later the same day: \`Hash256\` holds its 32 bytes
+  inline instead of in an array, the proof plan and the nodes are resolved on arrays in plan order
+  instead of dictionaries, and the log and its size come from one statement (a generic byte-by-byte
+  \`Hash256(bytes:)\` from \`Data\` had cost more than the proof). On a 1M-entry store at one moment:
+  30.7k proofs/s for one caller, 56.5k for two; at 10M entries in the full run, 42.0k/s for two
+  callers (32.7k in the run before these changes) and 16.8k for one. What is left per proof (perf, one caller): the two
+  tile reads (about 27%: SQLite's B-tree descent and a \`pread\` of each page not in its cache), the
+  read transaction GRDB opens around the reads (about 18%), hashing the tile's inner levels (about
+  17%: 22 SHA-256 per proof, and swift-crypto allocates a hash context for each), the log and size
+  statement (about 15%), the plan (4%). At 10M entries one caller is slower than at 1M: its leaf
+  tiles are spread over a 19 GB file, and those not in the page cache are read from disk. 100k/s on 2
+  cores needs about 20 µs of CPU a proof; storing the inner nodes in the tiles would remove the
+  hashing, and the transaction and tile reads are most of the rest. The store proofs are measured
+  with the server stopped (until this run its background verification of the grown log shared the
+  cores). Over HTTP the load driver itself takes about 0.7 of the 2 cores (\`client_cpu_pct\`), and
+  each answer is JSON with the signed checkpoint.
 - **The raw SQLite peer** is a plain rowid table without secondary indexes, as the issue defines
   it. Until 2026-12-02 it used the ledger's old \`WITHOUT ROWID\` layout and measured about
   56k rows/s; that is why the ratio above dropped.
@@ -239,21 +252,28 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   core, which \`attest serve\` now sets (\`mallopt(M_ARENA_MAX)\`; the \`MALLOC_ARENA_MAX\`
   environment variable wins). Before that, growing a log to 10M entries took the RSS to 342 MB.
   Growing a log to 10M entries with this setting (2026-12-02), the RSS stayed near 150 MB up to
-  6.4M entries, then rose to 209 MB by 9.5M and held there; what grows late is not explained yet
+  6.4M entries, then rose to 209 MB by 9.5M and held there. In the run above, with the server's
+  continuous verification kept to one core and one chunk at a time, it stayed at 132–153 MB up to
+  6.3M entries and rose to 194 MB at 10M; it still grows late, and why is not explained yet
   (candidates: the page caches of GRDB's reader pools as the B-trees deepen, the indexer's waiting
-  rows while it lags). What remains grows with connections × batch size (request bodies in flight and the group-commit
+  rows while it lags). A run in between, where the server's verification used both cores and read
+  ahead, reached 252 MB; it now does neither (one run each: that this was the cause is likely, not
+  proven).
+  What remains grows with connections × batch size (request bodies in flight and the group-commit
   queue) and with SQLite's page caches (the index writer keeps 32 MB).
 - **Verification** (2026-12-02). Each line was parsed into the dictionary-based \`JSONValue\` and
   serialized again to check its canonical form: 43.5k entries/s for a bundle. Lines are now read by
   a one-pass scanner that checks the canonical spelling and finds the entry's members without a
   tree (SECURITY.md, "How the verifiers read each line"); anything it is not certain about takes the
-  full parse. A 100,000-entry bundle verifies at about 170k entries/s with the CLI (process start
-  included), \`verify --data-dir\` at about 150k. SHA-256 is now about 11% of the time, the scan about
-  15%; the rest is field extraction, hex decoding and per-line allocations. 500k/s on these 2 cores
-  would need the scanning and hashing of lines spread over both (only the chain check is
-  sequential). Since the run above (2026-12-02), \`attest verify BUNDLE\` does that: each 1 MiB of
-  lines is one batch whose entry lines are read and hashed on every core, then applied to the chain
-  in order (\`BundleVerifier.feed(lines:)\`). On a 100,000-entry bundle, one worker against two at
-  the same moment: 0.97 s → 0.74 s (the machine was slower then than during the run). The rest is
-  the sequential part: splitting lines, the chain and tree, and per-line allocations.
+  full parse. Then the rest of the per-line cost went (measured on a 1M-entry, 1.25 GB bundle at one
+  moment: 4.8 s → 1.5–1.7 s, about 600k entries/s): \`Hash256\` inline (it was an array, allocated
+  several times per entry), hex digits and \`received_at\` checked on the bytes, no per-line arrays
+  or copies, the chain appended in place (a copy of the chain copied its compact range on every
+  entry), each 1 MiB of lines scanned and hashed on both cores, and the next 1 MiB read and split on
+  a third thread (\`LineChunks\`). SHA-256 is now about a quarter of the CPU and the scanner about a
+  third; the chain and tree, applied in order, are the part that stays sequential. The same machine
+  took 2.2–3.2 s for the same bundle an hour later (\`openssl speed\` 13% slower too), so the
+  figure above moves with the machine. \`verify --data-dir\` reads the next 4096 entries while it
+  checks these and scans them on every core (1M entries: about 6.7 s → 3.4 s); the server's
+  continuous verification stays on one core, so it does not take the cores from ingest.
 DOC
