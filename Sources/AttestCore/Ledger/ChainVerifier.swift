@@ -114,31 +114,6 @@ public struct ChainVerifier: Sendable {
             origin: entry.origin,
             prev: entry.prev,
             rotation: KeyRotation.isRotation(entry.event) ? Optional(entry.event) : Optional<JSONValue>.none,
-            bytes: bytes,
-            claimedHash: claimedHash,
-            signature: signature,
-            completed: completed
-        )
-    }
-
-    /// ``append(entry:bytes:claimedHash:signature:completed:)`` for an entry read without a ``JSONValue``
-    /// (``CanonicalScanner``): its chain fields, and its event only if it is a key rotation.
-    @discardableResult
-    public mutating func append(
-        seq entrySeq: UInt64,
-        origin entryOrigin: String,
-        prev: Hash256,
-        rotation rotationEvent: JSONValue?,
-        bytes: [UInt8],
-        claimedHash: Hash256?,
-        signature: [UInt8]?,
-        completed: (Merkle.NodeID, Hash256) -> Void = { _, _ in }
-    ) throws(VerificationFailure) -> Hash256 {
-        try append(
-            seq: entrySeq,
-            origin: entryOrigin,
-            prev: prev,
-            rotation: rotationEvent,
             hash: LedgerEntry.hash(canonicalBytes: bytes),
             claimedHash: claimedHash,
             signature: signature,
@@ -146,8 +121,9 @@ public struct ChainVerifier: Sendable {
         )
     }
 
-    /// The same, with the entry hash already computed from its bytes (verifiers that hash lines in
-    /// parallel, ``BundleVerifier/feed(lines:)``).
+    /// ``append(entry:bytes:claimedHash:signature:completed:)`` for an entry read without a ``JSONValue``
+    /// (``CanonicalScanner``): its chain fields, its event only if it is a key rotation, and its hash
+    /// already computed from its bytes (the verifiers hash lines in parallel).
     @discardableResult
     public mutating func append(
         seq entrySeq: UInt64,
