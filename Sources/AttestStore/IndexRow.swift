@@ -25,16 +25,17 @@ public struct IndexRow: Sendable, Hashable {
         self.seq = seq
         self.receivedAt = receivedAt
         time = event.time
-        action = event.action
-        category = event.category
-        actorID = event.actorID
-        onBehalfOfID = event.onBehalfOfID
-        agentID = event.agentID
-        sessionID = event.sessionID
-        resourceType = event.resourceType
-        resourceID = event.resourceID
-        outcome = event.outcomeStatus
-        risk = event.riskRank
+        let c = event.columns
+        action = c.action
+        category = c.category
+        actorID = c.actorID
+        onBehalfOfID = c.onBehalfOfID
+        agentID = c.agentID
+        sessionID = c.sessionID
+        resourceType = c.resourceType
+        resourceID = c.resourceID
+        outcome = c.outcome
+        risk = c.risk
     }
 
     /// The row of a stored entry (its bytes as in the ledger).

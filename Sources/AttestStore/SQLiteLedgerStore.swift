@@ -32,6 +32,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Connections for short reads on the calling thread (``readQuick(_:)``).
     let quick: SQLiteQuickReaders
     let nodeCache = MerkleNodeCache(minLevel: SQLiteLedgerStore.cachedLevel)
+    /// Per tenant, its log's id and a size it is known to have reached (``logAndSize(_:_:atLeast:)``).
+    let knownLogs = Mutex<[String: (id: Int64, size: UInt64)]>([:])
     /// The query index database (`<ledger>-index.sqlite`), written by the indexer only.
     let indexPool: DatabasePool
     let signers: any LogSigners
@@ -448,7 +450,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             guard let data else { continue }
             let span = 1 << Int(id.level - tileLevel)  // nodes of the tile's level under `id`
             let first = Int((id.index << UInt64(id.level - tileLevel)) - tileIndex * UInt64(Self.tileWidth))
-            out[k] = span == 1 ? Self.tileHash(data, first) : Merkle.root(of: (first..<(first + span)).map { Self.tileHash(data, $0) })
+            out[k] = data.withUnsafeBytes { Merkle.root(ofPackedHashes: $0, first: first, count: span) }
         }
         let missing = ids.indices.filter { out[$0] == nil }
         if !missing.isEmpty {
@@ -495,14 +497,21 @@ public final class SQLiteLedgerStore: LedgerStore {
         return out
     }
 
-    /// The log of `tenant` and its current (latest checkpointed) size, in one statement: every proof asks
-    /// for both.
-    func logAndSize(_ db: Database, _ tenant: String) throws -> (id: Int64, size: UInt64) {
+    /// The log of `tenant` and a size it has reached, at least `needed` if it has: every proof asks for
+    /// both. A log's id never changes and its size only grows, so a size seen before is still a true
+    /// lower bound; the store is asked only when the one kept is below `needed` (one statement).
+    func logAndSize(_ db: Database, _ tenant: String, atLeast needed: UInt64) throws -> (id: Int64, size: UInt64) {
+        if let known = knownLogs.withLock({ $0[tenant] }), known.size >= needed { return known }
         let sql = "SELECT log_id, (SELECT max(size) FROM checkpoints c WHERE c.log_id = l.log_id) FROM logs l WHERE tenant = ?"
         guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [tenant]) else {
             throw StoreError(.notFound, "no log for tenant \"\(tenant)\"")
         }
-        return (row[0], UInt64((row[1] as Int64?) ?? 0))
+        let found = (id: row[0] as Int64, size: UInt64((row[1] as Int64?) ?? 0))
+        knownLogs.withLock { all in
+            if let kept = all[tenant], kept.id == found.id, kept.size > found.size { return }
+            all[tenant] = found
+        }
+        return found
     }
 
     func currentSize(_ db: Database, logID: Int64) throws -> UInt64 {
@@ -511,7 +520,7 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func inclusionProof(tenant: String, seq: UInt64, size: UInt64) async throws -> [Hash256] {
         try await readQuick { db in
-            let (logID, current) = try self.logAndSize(db, tenant)
+            let (logID, current) = try self.logAndSize(db, tenant, atLeast: size)
             guard size <= current else { throw StoreError(.invalidArgument, "size \(size) is beyond the log size \(current)") }
             guard seq < size else { throw StoreError(.invalidArgument, "seq \(seq) is not below size \(size)") }
             let plan = try Merkle.inclusionProofPlan(index: seq, size: size)
@@ -521,7 +530,7 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func consistencyProof(tenant: String, from: UInt64, to: UInt64) async throws -> [Hash256] {
         try await readQuick { db in
-            let (logID, current) = try self.logAndSize(db, tenant)
+            let (logID, current) = try self.logAndSize(db, tenant, atLeast: to)
             guard to <= current else { throw StoreError(.invalidArgument, "size \(to) is beyond the log size \(current)") }
             guard from <= to else { throw StoreError(.invalidArgument, "from \(from) is larger than to \(to)") }
             if from == 0 || from == to { return [] }

@@ -191,4 +191,26 @@ struct MerklePropertyTests {
             }
         }
     }
+
+    /// Subtree roots out of packed hashes (how the store reads a proof tile) equal the RFC's MTH of the same
+    /// hashes, for every power-of-two count up to 64 at every start, at the buffer's edges too.
+    @Test func packedSubtreeRoots() throws {
+        let hashes = Array(MerkleTestTree.leaves.prefix(80))
+        var packed: [UInt8] = []
+        for h in hashes { packed += h.bytes }
+        packed.withUnsafeBytes { raw in
+            var count = 1
+            while count <= 64 {
+                for first in 0...(hashes.count - count) {
+                    let expected = MerkleReference.mth(hashes[first..<(first + count)])
+                    #expect(Merkle.root(ofPackedHashes: raw, first: first, count: count) == expected, "count \(count) first \(first)")
+                }
+                count *= 2
+            }
+        }
+        // nodeHash from the inline bytes is the RFC 9162 interior hash SHA-256(0x01 || left || right).
+        let (a, b) = (hashes[3], hashes[9])
+        #expect(Merkle.nodeHash(a, b) == Hash256.sha256([0x01] + a.bytes + b.bytes))
+        #expect(Merkle.nodeHash(a, b) != Merkle.nodeHash(b, a))
+    }
 }

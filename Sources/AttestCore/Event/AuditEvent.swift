@@ -11,6 +11,8 @@ public struct AuditEvent: Hashable, Sendable {
     public let time: Timestamp
     /// RFC 8785 bytes of `value`, when computed ahead (see ``withCanonicalBytes()``).
     public private(set) var canonicalBytes: [UInt8]?
+    /// The query-index columns, when computed ahead (see ``withCanonicalBytes()``).
+    public private(set) var precomputedColumns: IndexColumns?
 
     private init(value: JSONValue, id: String, time: Timestamp) {
         self.value = value
@@ -18,14 +20,21 @@ public struct AuditEvent: Hashable, Sendable {
         self.time = time
     }
 
-    /// The event with the canonical bytes of its value computed now. The ingest path calls this
-    /// on the request's own task, so the ledger's single writer only splices the bytes into the
-    /// entry instead of serializing every event itself.
+    /// The event with the canonical bytes of its value and its query-index columns computed now.
+    /// The ingest path calls this on the request's own task, so the ledger's single writer only
+    /// splices the bytes into the entry instead of serializing every event itself, and the
+    /// sequencer hands the indexer columns instead of looking up ten members of each event after
+    /// the commit (4.5% of the server's CPU, on the sequencer's one task, in a profile of batches
+    /// of 100).
     public func withCanonicalBytes() -> AuditEvent {
         var e = self
         if e.canonicalBytes == nil { e.canonicalBytes = value.canonicalBytes }
+        if e.precomputedColumns == nil { e.precomputedColumns = IndexColumns(self) }
         return e
     }
+
+    /// The query-index columns (computed now unless computed ahead).
+    public var columns: IndexColumns { precomputedColumns ?? IndexColumns(self) }
 
     // Equality and hashing are those of the event; the cached bytes follow from `value`.
     public static func == (a: AuditEvent, b: AuditEvent) -> Bool { a.value == b.value && a.id == b.id && a.time == b.time }
@@ -99,5 +108,33 @@ public struct AuditEvent: Hashable, Sendable {
     public var riskRank: Int? {
         guard let level = value["risk"]?["level"]?.stringValue else { return nil }
         return EventSchema.riskLevels.firstIndex(of: level)
+    }
+}
+
+/// The members of an event that the query index holds (the filters of `GET /v1/events`).
+public struct IndexColumns: Sendable, Hashable {
+    public let action: String
+    public let category: String?
+    public let actorID: String
+    public let onBehalfOfID: String?
+    public let agentID: String?
+    public let sessionID: String?
+    public let resourceType: String?
+    public let resourceID: String?
+    public let outcome: String?
+    public let risk: Int?
+
+    /// The columns of `event`, from its members.
+    public init(_ event: AuditEvent) {
+        action = event.action
+        category = event.category
+        actorID = event.actorID
+        onBehalfOfID = event.onBehalfOfID
+        agentID = event.agentID
+        sessionID = event.sessionID
+        resourceType = event.resourceType
+        resourceID = event.resourceID
+        outcome = event.outcomeStatus
+        risk = event.riskRank
     }
 }

@@ -58,12 +58,36 @@ public enum Merkle {
 
     /// The RFC 9162 interior node hash `SHA-256(0x01 ‖ left ‖ right)`.
     public static func nodeHash(_ left: Hash256, _ right: Hash256) -> Hash256 {
-        // Straight from the inline bytes: a proof or an append computes many of these.
-        var hasher = SHA256()
-        Swift.withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
-        left.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        right.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        return Hash256(digest: hasher.finalize())
+        // The 65 bytes are put together on the stack and hashed in one update: a proof or an append
+        // computes many of these.
+        withUnsafeTemporaryAllocation(byteCount: 1 + 2 * Hash256.byteCount, alignment: 8) { buffer in
+            buffer[0] = 0x01
+            left.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[1..<33]).copyMemory(from: $0) }
+            right.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[33..<65]).copyMemory(from: $0) }
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(buffer))
+            return Hash256(digest: hasher.finalize())
+        }
+    }
+
+    /// The root of the `count` hashes (a power of two, at most 64) stored back to back in `raw` from
+    /// hash `first` on: a perfect subtree out of a proof tile, computed without arrays.
+    public static func root(ofPackedHashes raw: UnsafeRawBufferPointer, first: Int, count: Int) -> Hash256 {
+        precondition(count > 0 && count <= 64 && count & (count - 1) == 0, "a perfect subtree of at most 64 hashes")
+        precondition((first + count) * Hash256.byteCount <= raw.count, "the hashes lie within the buffer")
+        func hash(_ k: Int) -> Hash256 {
+            Hash256(uncheckedRaw: UnsafeRawBufferPointer(rebasing: raw[(k * Hash256.byteCount)..<((k + 1) * Hash256.byteCount)]))
+        }
+        if count == 1 { return hash(first) }
+        return withUnsafeTemporaryAllocation(of: Hash256.self, capacity: count / 2) { level in
+            for i in 0..<(count / 2) { level.initializeElement(at: i, to: nodeHash(hash(first + 2 * i), hash(first + 2 * i + 1))) }
+            var n = count / 2
+            while n > 1 {
+                for i in 0..<(n / 2) { level[i] = nodeHash(level[2 * i], level[2 * i + 1]) }
+                n /= 2
+            }
+            return level[0]  // Hash256 is a trivial type: nothing to deinitialize
+        }
     }
 
     /// ``leafHash(_:)`` of bytes in memory, without copying them.
