@@ -24,6 +24,7 @@ public struct ServerComponents: Sendable {
     let databaseService: PostgresPoolService?
     public let sequencer: Sequencer
     let indexer: IndexerService
+    let usageRecorder: UsageRecorder
     let recorder: DataAccessRecorder
     /// Submits checkpoints to witnesses (nil without witnesses).
     let witnessClient: WitnessClient?
@@ -118,6 +119,8 @@ public struct ServerComponents: Sendable {
         self.sequencer = sequencer
         let recorder = DataAccessRecorder(sequencer: sequencer, logger: logger)
         self.recorder = recorder
+        let usage = UsageRecorder(store: store, logger: logger)
+        self.usageRecorder = usage
         let verifier =
             config.verifyIntervalSeconds > 0
             ? VerifierService(
@@ -137,6 +140,7 @@ public struct ServerComponents: Sendable {
             sequencer: sequencer,
             indexer: indexer,
             recorder: recorder,
+            usageRecorder: usage,
             verifier: verifier,
             registry: registry,
             risk: try config.riskClassifier(),
@@ -257,7 +261,7 @@ public struct ServerComponents: Sendable {
     /// The background services, in start order (shut down in reverse: the server first).
     public var services: [any Service] {
         // The database pool starts first and stops last, after the sequencer has committed.
-        (databaseService.map { [$0] } ?? []) + [sequencer, indexer, recorder] + (verifier.map { [$0] } ?? [])
+        (databaseService.map { [$0] } ?? []) + [sequencer, indexer, recorder, usageRecorder] + (verifier.map { [$0] } ?? [])
             + (witnessClient.map { [$0] } ?? [])
     }
 

@@ -119,17 +119,10 @@ extension AttestAPI {
                 throw HTTPProblem.unavailable(e.reason, retryAfter: 5)
             }
         }
-        // Analytics are not ledger data: once the events are durable, a failure here is logged and
-        // does not fail the request.
+        // Analytics are not ledger data: once the events are durable, the points are written just
+        // behind them, many requests at a time (UsageRecorder); a failure there is logged.
         // Only records appended now count: a retried request's duplicates were counted the first time.
-        let points = usage.filter { !duplicates.contains($0.id) }.flatMap(\.points)
-        if !points.isEmpty {
-            do {
-                try await store.recordUsage(tenant: tenant, points: points)
-            } catch {
-                context.logger.warning("usage analytics not recorded", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
-            }
-        }
+        usageRecorder.record(tenant: tenant, points: usage.filter { !duplicates.contains($0.id) }.flatMap(\.points))
         return rejected
     }
 
@@ -216,6 +209,8 @@ extension AttestAPI {
             problems.append(Problem(pointer: "/query/to", message: "must be after from"))
         }
         guard problems.isEmpty else { throw HTTPProblem.badRequest("Invalid query", problems) }
+        // Points of answered OTLP records may still wait in the usage recorder: write them first.
+        try await mapStore { try await self.usageRecorder.flush(tenant) }
         let rows = try await mapStore { try await store.usage(tenant: tenant, from: from, to: to, groupBy: group) }
         var items: [JSONValue] = []
         for row in rows {

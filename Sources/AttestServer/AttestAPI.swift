@@ -16,6 +16,8 @@ struct AttestAPI: Sendable {
     let sequencer: Sequencer
     let indexer: IndexerService
     let recorder: DataAccessRecorder
+    /// Usage analytics of OTLP log records and spans, written just behind their events.
+    let usageRecorder: UsageRecorder
     let verifier: VerifierService?
     let registry: PrometheusCollectorRegistry
     /// Command risk rules for OTLP tool calls (nil: none configured).

@@ -9,26 +9,24 @@ extension SQLiteLedgerStore: AnalyticsStore {
                 var add = p.value
                 if p.cumulative {
                     let row = try Row.fetchOne(
-                        db,
-                        sql: "SELECT start_nanos, last_value FROM usage_series WHERE tenant = ? AND series = ?",
+                        db.cachedStatement(sql: "SELECT start_nanos, last_value FROM usage_series WHERE tenant = ? AND series = ?"),
                         arguments: [tenant, p.series]
                     )
                     let previous = row.map { (start: UInt64(bitPattern: $0[0] as Int64), value: $0[1] as Double) }
                     let (increase, state) = UsageCounter.next(previous: previous, point: p)
                     add = increase
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             INSERT INTO usage_series (tenant, series, start_nanos, last_value) VALUES (?, ?, ?, ?)
                             ON CONFLICT (tenant, series) DO UPDATE SET start_nanos = excluded.start_nanos, last_value = excluded.last_value
-                            """,
-                        arguments: [tenant, p.series, Int64(bitPattern: state.start), state.value]
-                    )
+                            """
+                    ).execute(arguments: [tenant, p.series, Int64(bitPattern: state.start), state.value])
                 }
                 guard add != 0, add.isFinite else { continue }
-                try db.execute(
-                    sql: "INSERT INTO usage (tenant, time, day, user_id, agent, model, measure, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [tenant, p.time.microseconds, p.day, p.user, p.agent, p.model, p.measure.rawValue, add]
-                )
+                // Cached: an OTLP batch of 100 log records writes 100 rows.
+                try db.cachedStatement(
+                    sql: "INSERT INTO usage (tenant, time, day, user_id, agent, model, measure, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                ).execute(arguments: [tenant, p.time.microseconds, p.day, p.user, p.agent, p.model, p.measure.rawValue, add])
             }
         }
     }

@@ -75,6 +75,31 @@ struct OTLPLogMapperTests {
         #expect(e["source"] == .object(["ingest": "otlp", "system": "claude-code"]))
     }
 
+    @Test("values longer than the schema allows are cut to the limit with an ellipsis, counted in scalars; others are kept as sent")
+    func longValuesFit() throws {
+        let limit = 256  // actor.id, session.id, source.version
+        let long = String(repeating: "é", count: limit + 10)  // 2 UTF-8 bytes a scalar
+        let exact = String(repeating: "é", count: limit)  // 512 bytes but only 256 scalars: kept
+        let record = Opentelemetry_Proto_Logs_V1_LogRecord.with {
+            $0.eventName = "acme.check"
+            $0.attributes = [Self.kv("user.id", .stringValue(long)), Self.kv("session.id", .stringValue(exact))]
+        }
+        let mapped = OTLPLogMapper.map(
+            Self.request([record], resource: [Self.kv("service.name", .stringValue("svc")), Self.kv("service.version", .stringValue(long))])
+        )
+        let e = try #require(mapped.first?.event.objectValue)
+        let cut = String(repeating: "é", count: limit - 1) + "…"
+        #expect(e["actor"]?["id"] == .string(cut))
+        #expect(e["session"]?["id"] == .string(exact))
+        #expect(e["source"]?["version"] == .string(cut))
+        // The whole record under attributes.otlp (any JSON, no limit) keeps the value as sent.
+        #expect(e["attributes"]?["otlp"]?["attributes"]?["user.id"] == .string(long))
+        guard case .success = AuditEvent.validate(.object(e), receivedAt: .now()) else {
+            Issue.record("the fitted event does not validate")
+            return
+        }
+    }
+
     @Test("event names become dotted actions; no name is telemetry.log; no user is the service")
     func names() throws {
         #expect(OTLPLogMapper.actionName("codex.tool_result") == "codex.tool_result")

@@ -101,6 +101,30 @@ struct OTLPRouteTests {
         }
     }
 
+    @Test("usage of answered log records is written just behind them without a query, and at shutdown")
+    func usageWrittenBehind() async throws {
+        let s = try await TestServer()
+        let headers: HTTPFields = [.contentType: "application/x-protobuf"]
+        let toolCalls: @Sendable () async throws -> Double? = {
+            try await s.components.store.usage(tenant: "default", from: nil, to: nil, groupBy: .user).first?.totals[.toolCalls]
+        }
+        try await s.test { c in
+            let r = try await c.call(.post, "/v1/logs", token: s.admin, body: try Self.logs(3).serializedBytes(), headers: headers)
+            #expect(r.status == .ok)
+            // Straight from the store, no usage query: the recorder writes within about 250 ms.
+            var seen: Double?
+            for _ in 0..<100 where seen == nil {
+                seen = try await toolCalls()
+                if seen == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(seen == 3)
+            // Answered just before shutdown: written as the services stop.
+            let last = try await c.call(.post, "/v1/logs", token: s.admin, body: try Self.logs(5, session: "s-2").serializedBytes(), headers: headers)
+            #expect(last.status == .ok)
+        }
+        #expect(try await toolCalls() == 3 + 5)
+    }
+
     @Test("spans over OTLP/JSON (hex ids, string nanos, integer enums, unknown fields), gzip, answered in JSON")
     func tracesJSON() async throws {
         let s = try await TestServer()

@@ -1,4 +1,5 @@
 import AttestCore
+import Synchronization
 
 /// Everything between the request body and the sequencer: parse, validate every event (all
 /// problems at once), fill in `id` and `time`, protect sensitive values (HMAC per tenant, secret
@@ -9,15 +10,22 @@ public struct IngestNormalizer: Sendable {
     /// The `source.ingest` value recorded when an event has no `source`.
     public let ingestKind: String
 
+    /// The redactor of each tenant met so far: building one compiles the policy's key names and
+    /// pointers, which cost 5% of the server's CPU when the OTLP path built one per log record.
+    private let redactors = RedactorCache()
+
     public init(keys: TenantKeys, policy: RedactionPolicy = .default, ingestKind: String = "rest") {
         self.keys = keys
         self.policy = policy
         self.ingestKind = ingestKind
     }
 
-    /// The redactor of `tenant`.
+    /// The redactor of `tenant` (built once per tenant).
     public func redactor(tenant: String) -> Redactor {
-        Redactor(policy: policy, key: keys.key(tenant: tenant))
+        if let kept = redactors.byTenant.withLock({ $0[tenant] }) { return kept }
+        let made = Redactor(policy: policy, key: keys.key(tenant: tenant))
+        redactors.byTenant.withLock { $0[tenant] = made }
+        return made
     }
 
     /// The batch's events, ready for the ledger, or every problem in it.
@@ -79,4 +87,9 @@ public struct IngestNormalizer: Sendable {
         let token = pointer.dropFirst().prefix(while: { $0 != "/" })
         return Int(token) ?? -1
     }
+}
+
+/// Redactors by tenant, shared by the copies of an ``IngestNormalizer``.
+final class RedactorCache: Sendable {
+    let byTenant = Mutex<[String: Redactor]>([:])
 }
