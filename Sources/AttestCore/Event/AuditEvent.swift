@@ -50,7 +50,7 @@ public struct AuditEvent: Hashable, Sendable {
     ///   - receivedAt: the receive time, used for `time` when the event has none.
     ///   - makeID: makes an ID when the event has none.
     public static func validate(
-        _ value: JSONValue,
+        _ value: consuming JSONValue,
         receivedAt: Timestamp,
         makeID: () -> String = { UUIDv7.make() }
     ) -> Result<AuditEvent, ValidationProblems> {
@@ -62,6 +62,9 @@ public struct AuditEvent: Hashable, Sendable {
         guard problems.isEmpty, case .object(var members) = value else {
             return .failure(ValidationProblems(problems.isEmpty ? [Problem(pointer: "", message: "must be an object")] : problems))
         }
+        // The caller handed the tree over: let go of it here, so filling in id and time changes
+        // `members` in place instead of copying them.
+        value = .null
         let id: String
         if case .string(let given)? = members["id"] {
             id = given

@@ -40,16 +40,24 @@ public struct IngestNormalizer: Sendable {
     }
 
     /// Validates and protects already parsed events (`prefix` locates each one's problems).
+    ///
+    /// Each event's tree is handed on, never shared, from the parsed batch to the stored event, so
+    /// filling in `id`, `time` and `source` changes it in place: a tree still held by the batch or
+    /// by the validated event was copied whole at each of those steps (about 5% of the server's
+    /// CPU with batches of 100).
     public func normalize(
-        _ parsed: [(prefix: String, value: JSONValue)],
+        _ parsed: consuming [(prefix: String, value: JSONValue)],
         problems initial: [Problem] = [],
         tenant: String,
         receivedAt: Timestamp
     ) -> Result<[AuditEvent], ValidationProblems> {
         var problems = initial
-        var valid: [AuditEvent] = []
+        var valid: [AuditEvent?] = []
         valid.reserveCapacity(parsed.count)
-        for (prefix, value) in parsed {
+        for i in parsed.indices {
+            let prefix = parsed[i].prefix
+            let value = parsed[i].value
+            parsed[i].value = .null
             switch AuditEvent.validate(value, receivedAt: receivedAt) {
             case .success(let e): valid.append(e)
             case .failure(let p): problems.append(contentsOf: p.problems.map { $0.prefixed(prefix) })
@@ -60,19 +68,31 @@ public struct IngestNormalizer: Sendable {
             return .failure(ValidationProblems(problems.sorted(by: Self.batchOrder)))
         }
         let redactor = redactor(tenant: tenant)
-        return .success(
-            valid.map { event in
-                var (value, _) = redactor.apply(to: event.value)
-                if case .object(var m) = value, m["source"] == nil {
-                    value = .null  // so `m` is the only reference and is changed in place
-                    m["source"] = .object(["ingest": .string(ingestKind)])
-                    value = .object(m)
-                }
-                // id and time are already filled in, so the stored form always parses back. The
-                // canonical bytes are made here, in parallel across requests, not in the writer.
-                return (AuditEvent(stored: value) ?? event).withCanonicalBytes()
+        var ready: [AuditEvent] = []
+        ready.reserveCapacity(valid.count)
+        for i in valid.indices {
+            guard let event = valid[i].take() else { continue }
+            var (value, _) = redactor.apply(to: event.value)
+            _ = consume event  // so the tree's only holder is `value`
+            if case .object(var m) = value, m["source"] == nil {
+                value = .null  // so `m` is the only reference and is changed in place
+                m["source"] = .object(["ingest": .string(ingestKind)])
+                value = .object(m)
             }
-        )
+            // id and time are filled in and exempt from redaction, so the stored form parses back;
+            // a policy that replaced them is refused rather than storing the event unprotected.
+            guard let stored = AuditEvent(stored: value) else {
+                let prefix = parsed.indices.contains(i) ? parsed[i].prefix : ""
+                return .failure(
+                    ValidationProblems([
+                        Problem(pointer: prefix + "/id", message: "the redaction policy replaced id or time, which must stay strings")
+                    ])
+                )
+            }
+            // The canonical bytes are made here, in parallel across requests, not in the writer.
+            ready.append(stored.withCanonicalBytes())
+        }
+        return .success(ready)
     }
 
     static func batchOrder(_ a: Problem, _ b: Problem) -> Bool {
