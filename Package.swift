@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "AttestIngestTests",
             dependencies: [
-                "AttestIngest", "AttestCore", "AttestStore", "AttestTesting",
+                "AttestIngest", "AttestCore", "AttestStore", "AttestTesting", "AttestWorkload",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

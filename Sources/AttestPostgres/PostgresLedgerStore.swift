@@ -490,8 +490,13 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
                     continue
                 }
                 let seq = tree.size
-                let entry = LedgerEntry(origin: log.origin, seq: seq, prev: prev, receivedAt: receivedAt, event: event.value)
-                let bytes = event.canonicalBytes.map { entry.canonicalBytes(eventBytes: $0) } ?? entry.canonicalBytes
+                let bytes = LedgerEntry.canonicalBytes(
+                    origin: log.origin,
+                    seq: seq,
+                    prev: prev,
+                    receivedAt: receivedAt,
+                    eventBytes: event.canonicalBytes ?? event.value.canonicalBytes
+                )
                 let hash = LedgerEntry.hash(canonicalBytes: bytes)
                 if signEntries { newSigs.append(ByteBuffer(bytes: try signer.sign(LedgerEntry.signatureMessage(for: hash)))) }
                 newSeqs.append(Int64(seq))

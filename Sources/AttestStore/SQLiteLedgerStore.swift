@@ -294,8 +294,13 @@ public final class SQLiteLedgerStore: LedgerStore {
             var tiles: [(level: UInt8, index: UInt64)] = []
             for event in events {
                 let seq = tree.size
-                let entry = LedgerEntry(origin: origin, seq: seq, prev: prev, receivedAt: receivedAt, event: event.value)
-                let bytes = event.canonicalBytes.map { entry.canonicalBytes(eventBytes: $0) } ?? entry.canonicalBytes
+                let bytes = LedgerEntry.canonicalBytes(
+                    origin: origin,
+                    seq: seq,
+                    prev: prev,
+                    receivedAt: receivedAt,
+                    eventBytes: event.canonicalBytes ?? event.value.canonicalBytes
+                )
                 let hash = LedgerEntry.hash(canonicalBytes: bytes)
                 let sig: Data? = signEntries ? Data(try signer.sign(LedgerEntry.signatureMessage(for: hash))) : nil
                 try insert.execute(arguments: [logID, Int64(seq), hash.data, event.id, receivedAt.microseconds, sig, Data(bytes)])

@@ -1,7 +1,10 @@
 import AttestCore
-import AttestIngest
 import AttestStore
+import AttestWorkload
+import Foundation
 import Testing
+
+@testable import AttestIngest
 
 @Suite("Ingest normalizer")
 struct NormalizerTests {
@@ -37,5 +40,177 @@ struct NormalizerTests {
         let third = try #require(events[2].precomputedColumns)
         #expect(third.resourceType == "file" && third.resourceID == "/etc/hosts" && third.outcome == "denied" && third.category == nil)
         #expect(third.risk == EventSchema.riskLevels.firstIndex(of: "critical"))
+    }
+
+    // MARK: The byte path against the tree path
+
+    /// Both paths on one body, with the same ids for events without one: equal results, byte for
+    /// byte (canonical bytes, id, time, index columns), or equal problems. Returns whether the byte
+    /// path took the batch.
+    @discardableResult
+    static func compare(
+        _ body: String,
+        framing: EventBatchParser.Framing = .json,
+        normalizer: IngestNormalizer = normalizer,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Bool {
+        let received = Timestamp(microseconds: 1_795_000_000_000_000)
+        func run(_ bytePath: Bool) -> Result<[AuditEvent], ValidationProblems> {
+            var n = 0
+            return normalizer.normalize(
+                body: Array(body.utf8),
+                framing: framing,
+                tenant: "t",
+                receivedAt: received,
+                makeID: {
+                    n += 1
+                    return "generated-\(n)"
+                },
+                bytePath: bytePath
+            )
+        }
+        let fast = FastEventPath(redactor: normalizer.redactor(tenant: "t"), ingestKind: normalizer.ingestKind)
+        var n = 0
+        let took =
+            fast.normalize(body: Array(body.utf8), framing: framing, receivedAt: received) {
+                n += 1
+                return "generated-\(n)"
+            } != nil
+        switch (run(true), run(false)) {
+        case (.success(let a), .success(let b)):
+            #expect(a.count == b.count, sourceLocation: sourceLocation)
+            for (x, y) in zip(a, b) {
+                // Compared as text, so that a difference reads as JSON.
+                let (bx, by) = (String(decoding: x.canonicalBytes ?? [], as: UTF8.self), String(decoding: y.canonicalBytes ?? [], as: UTF8.self))
+                #expect(x.canonicalBytes != nil && bx == by, sourceLocation: sourceLocation)
+                #expect(x.id == y.id && x.time == y.time, sourceLocation: sourceLocation)
+                #expect(x.precomputedColumns == y.precomputedColumns && x.precomputedColumns != nil, sourceLocation: sourceLocation)
+                #expect(x.value == y.value, "the byte path's event reads back as the tree path's", sourceLocation: sourceLocation)
+            }
+        case (.failure(let a), .failure(let b)):
+            #expect(a.problems == b.problems, sourceLocation: sourceLocation)
+            #expect(!took, "the byte path took a batch with problems", sourceLocation: sourceLocation)
+        case (let a, let b):
+            Issue.record("the paths disagree: \(a) against \(b)", sourceLocation: sourceLocation)
+        }
+        return took
+    }
+
+    @Test("the byte path takes generated batches and gives exactly the tree path's events")
+    func bytePathOnGeneratedEvents() throws {
+        let events = EventFactory.events(count: 600, seed: 11)
+        for chunk in stride(from: 0, to: events.count, by: 100) {
+            let batch = events[chunk..<(chunk + 100)]
+            #expect(Self.compare("[" + batch.joined(separator: ",") + "]"))
+            #expect(Self.compare(batch.joined(separator: "\n") + "\n", framing: .ndjson))
+        }
+        #expect(Self.compare(events[0]))
+        #expect(Self.compare(" \r\n" + events[1] + "\r\n\n \t\r\n" + events[2], framing: .ndjson))
+        #expect(Self.compare("[\n  " + events[3] + " ,\t" + events[4] + "\r\n]\n"))
+    }
+
+    @Test("redaction on the byte path: sensitive names, secret shapes, existing HMACs, configured pointers")
+    func bytePathRedaction() throws {
+        let hmac = "{\"hmac\":\"hmac-sha256:" + String(repeating: "ab", count: 32) + "\"}"
+        let bodies = [
+            // Sensitive member names at any depth, with every kind of value.
+            #"{"action":"a.b","actor":{"id":"x"},"attributes":{"password":"hunter2","api_key":{"k":[1,2,{"z":null}]},"db":{"client_secret":7,"auth_token":true,"x":[{"secret":"s"}]}}}"#,
+            // Secret shapes inside strings, and the exempt members left alone.
+            #"{"action":"a.b","actor":{"id":"ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"},"request":{"args":{"command":"GH_TOKEN=ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d gh pr list","env":["SLACK_BOT_TOKEN=xoxb-632122330792-4402685995289-PRVdD53X83RZJzzzzgEOzdme posted"]}}}"#,
+            // An HMAC object already in place is kept; a near miss is replaced.
+            #"{"action":"a.b","actor":{"id":"x"},"attributes":{"token":\#(hmac),"password":{"hmac":"hmac-sha256:AB"}}}"#,
+            // Given id, time and source are kept; keys come out sorted.
+            #"{"time":"2026-11-23T08:15:30.5+01:00","id":"e-1","source":{"system":"s"},"channel":"cli","action":"a.b","actor":{"id":"x","type":"human"},"attributes":{"b":1,"a":2,"B":3,"_":4,"aa":5,"":6}}"#,
+        ]
+        for body in bodies {
+            #expect(Self.compare(body), "\(body)")
+        }
+        // Redaction reaching the members the index reads goes the tree path, with the same result.
+        #expect(!Self.compare(#"{"action":"a.b","actor":{"id":"x"},"resource":{"type":"repo","id":"ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"}}"#))
+        // Configured pointers, into objects and arrays.
+        var policy = RedactionPolicy.default
+        policy.pointers = ["/request/args/command", "/attributes/tags/1", "/attributes/deep/x"].compactMap { JSONPointer($0) }
+        let pointed = IngestNormalizer(keys: TenantKeys(secret: Array(repeating: 9, count: 32)), policy: policy)
+        #expect(
+            Self.compare(
+                #"{"action":"a.b","actor":{"id":"x"},"request":{"args":{"command":"rm -rf /","cwd":"/"}},"attributes":{"tags":["a","b","c"],"deep":{"x":{"y":[1]},"w":2}}}"#,
+                normalizer: pointed
+            )
+        )
+        // No secret-shape scanning when the policy turns it off.
+        var plain = RedactionPolicy.default
+        plain.redactSecretShapes = false
+        let unscanned = IngestNormalizer(keys: TenantKeys(secret: Array(repeating: 9, count: 32)), policy: plain)
+        #expect(Self.compare(bodies[1], normalizer: unscanned))
+        // Policies that reach the members the index reads, or id and time, are left to the tree path.
+        var wide = RedactionPolicy.default
+        wide.exemptTopLevelKeys = ["id", "time"]
+        let reaching = IngestNormalizer(keys: TenantKeys(secret: Array(repeating: 9, count: 32)), policy: wide)
+        #expect(!Self.compare(bodies[1], normalizer: reaching))  // a secret in actor.id
+        #expect(Self.compare(bodies[0], normalizer: reaching))  // nothing the index reads is touched
+        wide.exemptTopLevelKeys = ["time"]
+        wide.sensitiveKeys.insert("id")
+        let hidingIDs = IngestNormalizer(keys: TenantKeys(secret: Array(repeating: 9, count: 32)), policy: wide)
+        #expect(!Self.compare(bodies[0], normalizer: hidingIDs))
+        #expect(!Self.compare(bodies[3], normalizer: hidingIDs))
+    }
+
+    @Test("what the byte path leaves to the tree path gives the same events or the same problems")
+    func bytePathFallbacks() throws {
+        let base = #"{"action":"a.b","actor":{"id":"x"},"attributes":ATTR}"#
+        let leftToTree = [
+            #"{"s":"caf\u00e9"}"#, #"{"s":"café"}"#, #"{"s":"a\"b"}"#, #"{"s":"a\/b"}"#, #"{"s":"line\nbreak"}"#,
+            #"{"n":1.5}"#, #"{"n":-0}"#, #"{"n":1e3}"#, #"{"n":1234567890123456}"#, #"{"n":-9007199254740991}"#,
+            #"{"k":1,"k":2}"#, #"{"é":1}"#,
+            String(repeating: "[", count: 70) + String(repeating: "]", count: 70),
+        ]
+        for attr in leftToTree {
+            #expect(!Self.compare(base.replacingOccurrences(of: "ATTR", with: attr)), "\(attr)")
+        }
+        let taken = [#"{"n":-123456789012345}"#, #"{"n":0}"#, #"{"e":[],"o":{},"t":true,"f":false,"z":null}"#, #"{"s":"~!@#$%^&*()<>?|{}[]"}"#]
+        for attr in taken {
+            #expect(Self.compare(base.replacingOccurrences(of: "ATTR", with: attr)), "\(attr)")
+        }
+        // Schema problems, bad JSON and bad framing: the tree path reports them.
+        let bad = [
+            #"{"action":"a.b"}"#, #"{"action":"a..b","actor":{"id":"x"}}"#, #"{"action":"a.b","actor":{"id":""}}"#,
+            #"{"action":"a.b","actor":{"id":"x"},"category":"nope"}"#, #"{"action":"a.b","actor":{"id":"x"},"extra":1}"#,
+            #"{"action":"a.b","actor":{"id":"x"},"time":"yesterday"}"#, #"{"action":"a.b","actor":{"id":"x"},"usage":{"input_tokens":-1}}"#,
+            #"{"action":"ledger.key_rotation","actor":{"id":"x"}}"#, #"{"action":"a.b","actor":{"id":"x"}"#, "[]", "[1]", "7",
+            #"{"action":"a.b","actor":{"id":"x"}} x"#, #"[{"action":"a.b","actor":{"id":"x"}},{"action":"a.b"}]"#,
+            "{\"action\":\"a.b\",\"actor\":{\"id\":\"" + String(repeating: "x", count: 300) + "\"}}",
+        ]
+        for body in bad {
+            #expect(!Self.compare(body), "\(body)")
+        }
+        #expect(!Self.compare("\n \n", framing: .ndjson))
+        #expect(!Self.compare(#"{"action":"a.b","actor":{"id":"x"}}"# + "\n{bad\n", framing: .ndjson))
+        // A string at its limit in bytes is counted in characters by the tree path: "\r\n" is one.
+        let crlf = "{\"action\":\"a.b\",\"actor\":{\"id\":\"x\",\"name\":\"" + String(repeating: "a", count: 1030) + "\"}}"
+        #expect(!Self.compare(crlf))
+    }
+
+    @Test("mutated generated events: both paths agree on every one")
+    func bytePathMutations() throws {
+        var rng = SplitMix64(state: 99)
+        let events = EventFactory.events(count: 300, seed: 5)
+        let mutations: [(String) -> String] = [
+            { $0.replacingOccurrences(of: "\"command\":", with: "\"password\":") },
+            { $0.replacingOccurrences(of: "\"cwd\":\"", with: "\"cwd\":\"sk-proj-P9nhFyJfm5di4PzJ59FHz5r1pY4OjE2jBMptUsGr7CmY_uCu ") },
+            { $0.replacingOccurrences(of: "\"duration_ms\":", with: "\"duration_ms\":1,\"api_key\":") },
+            { $0.replacingOccurrences(of: "\"status\":\"success\"", with: "\"status\":\"won\"") },
+            { $0.replacingOccurrences(of: "alpha", with: "ålpha") },
+            { $0.replacingOccurrences(of: ",", with: " , ") },
+            { $0.replacingOccurrences(of: "\"tags\":[", with: "\"tags\":[\"x\\ty\",") },
+            { "{\"id\":\"given\"," + $0.dropFirst() },
+            { $0.replacingOccurrences(of: "{\"action\"", with: "{\"time\":\"2026-12-02T10:00:00Z\",\"action\"") },
+            { $0.replacingOccurrences(of: "\"repo\"", with: "\"rep\\u006f\"") },
+            { $0 },
+        ]
+        for event in events {
+            let mutate = mutations.randomElement(using: &rng)!
+            Self.compare(mutate(event))
+            Self.compare("[" + mutate(event) + "," + event + "]")
+        }
     }
 }

@@ -3,8 +3,15 @@
 /// Normalization fills in `id` (a UUIDv7) and `time` (the receive time) when absent, and nothing
 /// else: the event is otherwise kept exactly as sent.
 public struct AuditEvent: Hashable, Sendable {
-    /// The normalized event object.
-    public let value: JSONValue
+    /// The event as a tree, when it was built as one (see ``init(trustedCanonicalBytes:id:time:columns:)``).
+    private let tree: JSONValue?
+    /// The normalized event object. An event that came in on the byte path has no tree: it is
+    /// parsed from its canonical bytes when asked for (nothing on the ingest path asks).
+    public var value: JSONValue {
+        if let tree { return tree }
+        guard let bytes = canonicalBytes, let parsed = try? JSONParser.parse(bytes) else { return .null }
+        return parsed
+    }
     /// The idempotency key.
     public let id: String
     /// When it happened.
@@ -15,9 +22,21 @@ public struct AuditEvent: Hashable, Sendable {
     public private(set) var precomputedColumns: IndexColumns?
 
     private init(value: JSONValue, id: String, time: Timestamp) {
-        self.value = value
+        self.tree = value
         self.id = id
         self.time = time
+    }
+
+    /// An event from the byte path (AttestIngest's `FastEventPath`), which checked, protected and
+    /// serialized it without building a tree.
+    /// - Precondition: `canonicalBytes` is the RFC 8785 form of a valid, normalized event whose
+    ///   `id` and `time` are these, and `columns` are its query-index columns.
+    public init(trustedCanonicalBytes canonicalBytes: [UInt8], id: String, time: Timestamp, columns: IndexColumns) {
+        tree = nil
+        self.id = id
+        self.time = time
+        self.canonicalBytes = canonicalBytes
+        precomputedColumns = columns
     }
 
     /// The event with the canonical bytes of its value and its query-index columns computed now.
@@ -126,6 +145,30 @@ public struct IndexColumns: Sendable, Hashable {
     public let resourceID: String?
     public let outcome: String?
     public let risk: Int?
+
+    public init(
+        action: String,
+        category: String?,
+        actorID: String,
+        onBehalfOfID: String?,
+        agentID: String?,
+        sessionID: String?,
+        resourceType: String?,
+        resourceID: String?,
+        outcome: String?,
+        risk: Int?
+    ) {
+        self.action = action
+        self.category = category
+        self.actorID = actorID
+        self.onBehalfOfID = onBehalfOfID
+        self.agentID = agentID
+        self.sessionID = sessionID
+        self.resourceType = resourceType
+        self.resourceID = resourceID
+        self.outcome = outcome
+        self.risk = risk
+    }
 
     /// The columns of `event`, from its members.
     public init(_ event: AuditEvent) {

@@ -52,24 +52,35 @@ public struct LedgerEntry: Hashable, Sendable {
     /// ``canonicalBytes``, given the canonical bytes of `event` (computed ahead, off the writer).
     /// - Precondition: `eventBytes == event.canonicalBytes`.
     public func canonicalBytes(eventBytes: [UInt8]) -> [UInt8] {
+        Self.canonicalBytes(origin: origin, seq: seq, prev: prev, receivedAt: receivedAt, eventBytes: eventBytes)
+    }
+
+    /// The canonical bytes of the entry with these fields and an event whose canonical bytes are
+    /// `eventBytes`, without the event's tree (the writer has only the bytes of events that came in
+    /// on the byte path).
+    public static func canonicalBytes(origin: String, seq: UInt64, prev: Hash256, receivedAt: Timestamp, eventBytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(eventBytes.count + 200)
-        out.append(contentsOf: Self.lit1)
+        out.append(contentsOf: lit1)
         out.append(contentsOf: eventBytes)
-        appendTail(to: &out)
+        appendTail(to: &out, origin: origin, seq: seq, prev: prev, receivedAt: receivedAt)
         return out
     }
 
     private func appendTail(to out: inout [UInt8]) {
-        out.append(contentsOf: Self.lit2)
+        Self.appendTail(to: &out, origin: origin, seq: seq, prev: prev, receivedAt: receivedAt)
+    }
+
+    private static func appendTail(to out: inout [UInt8], origin: String, seq: UInt64, prev: Hash256, receivedAt: Timestamp) {
+        out.append(contentsOf: lit2)
         JSONValue.string(origin).writeCanonical(into: &out)
-        out.append(contentsOf: Self.lit3)
+        out.append(contentsOf: lit3)
         out.append(contentsOf: prev.hex.utf8)
-        out.append(contentsOf: Self.lit4)
+        out.append(contentsOf: lit4)
         out.append(contentsOf: receivedAt.rfc3339.utf8)
-        out.append(contentsOf: Self.lit5)
+        out.append(contentsOf: lit5)
         out.append(contentsOf: String(seq).utf8)
-        out.append(contentsOf: Self.lit6)
+        out.append(contentsOf: lit6)
     }
 
     private static let lit1 = Array(#"{"event":"#.utf8)

@@ -29,14 +29,36 @@ public struct IngestNormalizer: Sendable {
     }
 
     /// The batch's events, ready for the ledger, or every problem in it.
+    ///
+    /// The byte path (``FastEventPath``) takes the batch when it can; otherwise, and always for a
+    /// batch with a problem, the tree path does (``normalize(_:problems:tenant:receivedAt:makeID:)``).
+    /// Both give the same events, byte for byte.
     public func normalize(
         body: [UInt8],
         framing: EventBatchParser.Framing,
         tenant: String,
         receivedAt: Timestamp
     ) -> Result<[AuditEvent], ValidationProblems> {
+        normalize(body: body, framing: framing, tenant: tenant, receivedAt: receivedAt, makeID: { UUIDv7.make() })
+    }
+
+    /// ``normalize(body:framing:tenant:receivedAt:)`` with the ids of events without one from `makeID`.
+    func normalize(
+        body: [UInt8],
+        framing: EventBatchParser.Framing,
+        tenant: String,
+        receivedAt: Timestamp,
+        makeID: () -> String,
+        bytePath: Bool = true
+    ) -> Result<[AuditEvent], ValidationProblems> {
+        if bytePath,
+            let events = FastEventPath(redactor: redactor(tenant: tenant), ingestKind: ingestKind)
+                .normalize(body: body, framing: framing, receivedAt: receivedAt, makeID: makeID)
+        {
+            return .success(events)
+        }
         let (parsed, parseProblems) = EventBatchParser.parse(body, framing: framing)
-        return normalize(parsed, problems: parseProblems, tenant: tenant, receivedAt: receivedAt)
+        return normalize(parsed, problems: parseProblems, tenant: tenant, receivedAt: receivedAt, makeID: makeID)
     }
 
     /// Validates and protects already parsed events (`prefix` locates each one's problems).
@@ -49,7 +71,8 @@ public struct IngestNormalizer: Sendable {
         _ parsed: consuming [(prefix: String, value: JSONValue)],
         problems initial: [Problem] = [],
         tenant: String,
-        receivedAt: Timestamp
+        receivedAt: Timestamp,
+        makeID: () -> String = { UUIDv7.make() }
     ) -> Result<[AuditEvent], ValidationProblems> {
         var problems = initial
         var valid: [AuditEvent?] = []
@@ -58,7 +81,7 @@ public struct IngestNormalizer: Sendable {
             let prefix = parsed[i].prefix
             let value = parsed[i].value
             parsed[i].value = .null
-            switch AuditEvent.validate(value, receivedAt: receivedAt) {
+            switch AuditEvent.validate(value, receivedAt: receivedAt, makeID: makeID) {
             case .success(let e): valid.append(e)
             case .failure(let p): problems.append(contentsOf: p.problems.map { $0.prefixed(prefix) })
             }

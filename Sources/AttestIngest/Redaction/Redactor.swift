@@ -19,8 +19,8 @@ public struct Redactor: Sendable {
     public static let minimumKeyLength = 32
 
     private let key: SymmetricKey
-    private let keyNames: KeyNameMatcher
-    private let pointers: PointerTrie?
+    let keyNames: KeyNameMatcher
+    let pointers: PointerTrie?
 
     /// Creates a redactor for one tenant.
     ///
@@ -59,6 +59,11 @@ public struct Redactor: Sendable {
         } else {
             input = value.canonicalBytes
         }
+        return hmac(input: input)
+    }
+
+    /// ``hmac(_:)`` of its input bytes (a string's UTF-8, or another value's canonical JSON).
+    func hmac(input: [UInt8]) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: input, using: key)
         var text: [UInt8] = Array(Self.hmacPrefix.utf8)
         text.reserveCapacity(Self.hmacPrefix.utf8.count + 64)
@@ -99,7 +104,7 @@ public struct Redactor: Sendable {
 
     // MARK: - Internals
 
-    private static let hmacPrefix = "hmac-sha256:"
+    static let hmacPrefix = "hmac-sha256:"
 
     fileprivate static func isHMACObject(_ members: [String: JSONValue]) -> Bool {
         guard members.count == 1, case .string(let text)? = members["hmac"] else { return false }

@@ -28,7 +28,15 @@ public enum SecretScanner {
     static func redacted(_ text: String, record: (SecretKind) -> Void) -> String? {
         guard text.utf8.count >= minimumLength else { return nil }
         var text = text  // a local copy of the reference, so that `withUTF8` does not copy native storage
-        let bytes: [UInt8]? = text.withUTF8 { input in
+        let bytes: [UInt8]? = text.withUTF8 { input in redacted(bytes: input, record: record) }
+        // Matches start and end next to ASCII bytes (or at the end), so the output is valid UTF-8.
+        return bytes.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// ``redacted(_:record:)`` on the UTF-8 bytes of a text: the new bytes, or `nil` when there is no secret.
+    static func redacted(bytes input: UnsafeBufferPointer<UInt8>, record: (SecretKind) -> Void) -> [UInt8]? {
+        guard input.count >= minimumLength else { return nil }
+        do {
             var output: [UInt8] = []
             var found = false
             var copied = 0
@@ -59,8 +67,6 @@ public enum SecretScanner {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied...]))
             return output
         }
-        // Matches start and end next to ASCII bytes (or at the end), so the output is valid UTF-8.
-        return bytes.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// One match: `start..<end` is replaced by the kind's marker and the scan resumes at `end`.
