@@ -104,6 +104,15 @@ struct NormalizerTests {
             #expect(Self.compare("[" + batch.joined(separator: ",") + "]"))
             #expect(Self.compare(batch.joined(separator: "\n") + "\n", framing: .ndjson))
         }
+        // Each event keeps only its own bytes until it is committed (a first version reserved the
+        // whole body's size for every event of a batch, and the server's RSS passed 500 MB).
+        let batch = Array(("[" + events[0..<100].joined(separator: ",") + "]").utf8)
+        let fast = FastEventPath(redactor: Self.normalizer.redactor(tenant: "t"), ingestKind: "rest")
+        let taken = try #require(fast.normalize(body: batch, framing: .json, receivedAt: .now(), makeID: { UUIDv7.make() }))
+        for e in taken {
+            let bytes = try #require(e.canonicalBytes)
+            #expect(bytes.capacity <= bytes.count * 2 + 256, "\(bytes.capacity) bytes reserved for \(bytes.count)")
+        }
         #expect(Self.compare(events[0]))
         #expect(Self.compare(" \r\n" + events[1] + "\r\n\n \t\r\n" + events[2], framing: .ndjson))
         #expect(Self.compare("[\n  " + events[3] + " ,\t" + events[4] + "\r\n]\n"))

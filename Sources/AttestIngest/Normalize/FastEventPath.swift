@@ -375,7 +375,8 @@ struct FastEventPath {
             extra.append(("source", source))
         }
         var out: [UInt8] = []
-        out.reserveCapacity(b.count + 128)
+        // The event's own size (not the body's: every event of a batch keeps its bytes until it is committed).
+        out.reserveCapacity(doc.nodes[root].end - doc.nodes[root].start + 160)
         Self.write(doc, b, root, into: &out, extra: extra)
         return AuditEvent(trustedCanonicalBytes: out, id: id, time: time, columns: Self.columns(doc, b, root))
     }
