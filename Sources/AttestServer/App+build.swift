@@ -114,7 +114,8 @@ public struct ServerComponents: Sendable {
             onCommit: { committed in
                 indexer.take(committed)
                 witnessClient?.nudge(committed.tenant)
-            }
+            },
+            admit: { await indexer.admit() }
         )
         self.sequencer = sequencer
         let recorder = DataAccessRecorder(sequencer: sequencer, logger: logger)

@@ -78,6 +78,9 @@ public final class Sequencer: Service, Sendable {
     let wake: AsyncStream<Void>.Continuation
     /// Called after each committed transaction (e.g. to hand the new entries to the indexer).
     let onCommit: @Sendable (CommittedBatch) -> Void
+    /// Awaited before each transaction: it returns when the next may be committed (the server
+    /// holds the ledger back while the query index is too far behind).
+    let admit: @Sendable () async -> Void
 
     let queueDepth: Gauge
     let batchSize: Recorder
@@ -91,12 +94,14 @@ public final class Sequencer: Service, Sendable {
         options: Options = Options(),
         logger: Logger = Logger(label: "attest.sequencer"),
         metrics: any MetricsFactory = MetricsSystem.factory,
-        onCommit: @escaping @Sendable (CommittedBatch) -> Void = { _ in }
+        onCommit: @escaping @Sendable (CommittedBatch) -> Void = { _ in },
+        admit: @escaping @Sendable () async -> Void = {}
     ) {
         self.store = store
         self.options = options
         self.logger = logger
         self.onCommit = onCommit
+        self.admit = admit
         queueDepth = Gauge(label: "attest_ingest_queue_events", factory: metrics)
         batchSize = Recorder(label: "attest_ingest_batch_events", factory: metrics)
         commitLatency = Metrics.Timer(label: "attest_ingest_commit_seconds", factory: metrics)
@@ -147,6 +152,7 @@ public final class Sequencer: Service, Sendable {
     /// Commits everything queued, tenant by tenant, until the queue is empty.
     func drain() async {
         while true {
+            await admit()
             let batch = takeBatch()
             if batch.isEmpty { return }
             queueDepth.record(queuedEvents)

@@ -1,0 +1,72 @@
+import AttestCore
+import AttestStore
+import Logging
+import Synchronization
+import Testing
+
+@testable import AttestIngest
+@testable import AttestServer
+
+/// An index that writes only while its gate is open.
+final class GatedIndex: EventReader {
+    let open = Mutex(true)
+
+    func updateIndex(tenant: String, batch: Int, prepared: [IndexRow]) async throws -> UInt64 {
+        while !open.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        return prepared.last.map { $0.seq + 1 } ?? 0
+    }
+
+    func updateIndex(tenant: String, batch: Int) async throws -> UInt64 { 0 }
+    func query(tenant: String, _ query: EventQuery) async throws -> EventPage { throw StoreError(.notFound, "not here") }
+    func event(tenant: String, id: String) async throws -> StoredEvent? { nil }
+}
+
+@Suite("The query index holds the ledger back")
+struct IndexerBackpressureTests {
+    static func rows(_ range: Range<UInt64>) -> [IndexRow] {
+        let event = try! AuditEvent.validate(["action": "a.b", "actor": ["id": "x"]], receivedAt: .now()).get()
+        return range.map { IndexRow(seq: $0, receivedAt: .now(), event: event) }
+    }
+
+    @Test("the sequencer waits while the index is more than maxLag behind, and at most maxWait")
+    func admitWaitsForTheIndex() async throws {
+        let index = GatedIndex()
+        let indexer = IndexerService(reader: index, logger: Logger(label: "test"))
+        let loop = Task { try await indexer.run() }
+        defer { loop.cancel() }
+        let clock = ContinuousClock()
+
+        // The index position is known after a first catch-up; in step, nothing waits.
+        indexer.take(CommittedBatch(tenant: "t", size: 10, rows: Self.rows(0..<10)))
+        try await indexer.catchUp("t")
+        #expect(indexer.lag == 0)
+        var started = clock.now
+        await indexer.admit()
+        #expect(clock.now - started < .milliseconds(100))
+
+        // The index stops writing and the ledger runs ahead by more than maxLag: admit waits until
+        // the index writes again.
+        index.open.withLock { $0 = false }
+        let ahead = 10 + IndexerService.maxLag + 5_000
+        indexer.take(CommittedBatch(tenant: "t", size: ahead, rows: Self.rows(10..<ahead)))
+        #expect(indexer.lag == IndexerService.maxLag + 5_000)
+        started = clock.now
+        let waited = Task { await indexer.admit() }
+        try await Task.sleep(for: .milliseconds(300))
+        index.open.withLock { $0 = true }
+        await waited.value
+        let took = clock.now - started
+        #expect(took >= .milliseconds(300) && took < IndexerService.maxWait, "admit returned after \(took)")
+        #expect(indexer.lag == 0)
+
+        // An index that does not move holds the ledger for maxWait per transaction, no longer.
+        index.open.withLock { $0 = false }
+        let further = ahead + IndexerService.maxLag + 1
+        indexer.take(CommittedBatch(tenant: "t", size: further, rows: Self.rows(ahead..<further)))
+        started = clock.now
+        await indexer.admit()
+        let held = clock.now - started
+        #expect(held >= IndexerService.maxWait && held < IndexerService.maxWait + .seconds(1), "held for \(held)")
+        index.open.withLock { $0 = true }
+    }
+}
