@@ -13,11 +13,11 @@ request arguments and attributes). CLI figures are medians of $runs run(s); load
 runs of ${secs} s after 1 s of warm-up. Figures move by about ±10% between runs on this machine, and the
 OTLP and PostgreSQL load figures by up to ±30%: three full runs on 2026-12-02 gave 9.4k, 10.2k
 and 7.0k OTLP records/s, and 6.2k, 5.7k and 7.3k events/s for PostgreSQL on 2 nodes, with nothing
-on those paths changed between the last two. The last run of 2026-12-02 came at a slow hour (\`openssl speed\`
-SHA-256 1.37 GB/s against 1.54 GB/s in the run before, pymerkle 8% slower): ingest figures are
-lower than in the run before, but not because of the code. The commit before this session's
-changes and this one, alternately at the same moment, batches of 100 at 8 connections: 16.1k and
-14.5k against 15.6k and 17.2k events/s.
+on those paths changed between the last two. The machine's speed also drifts by 10–30% within an
+hour (\`openssl speed\` SHA-256 measured 1.37 to 1.65 GB/s on 2026-12-02, the raw SQLite peer
+121k to 192k rows/s): compare runs through the ratios to the limits and peers measured in the same
+run, and read what a change of the code gained from the A/B measurements in "What bounds" (the
+change and the code before it, alternately at the same moment), not from differences between runs.
 CI runs \`scripts/bench --smoke\` on the debug build (the end of \`scripts/test\`): it fails when a
 stage prints no figures or a load run gets an error, and its figures are thrown away.
 
@@ -188,14 +188,22 @@ ${micro}
 Profiled with \`perf record --call-graph dwarf\` on \`attest serve\` under batches of 100 at 8
 connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes written.
 
-- **CPU, not the disk.** The two cores run about 85% busy, and the same run with
+- **The query index is the bound for sustained ingest.** Since the byte path, the handlers and
+  the ledger writer outrun the indexer (eight B-tree inserts per event): in a first full run of
+  this code, batches of 100 at 8 connections reached 34.6k events/s while the index fell behind,
+  266 s behind at the end of the 10M fill. The sequencer now waits for the indexer when it is more
+  than 20,000 entries behind (STORE.md, "The query index"), so the figures above are what the ledger
+  and its index sustain together (about 21k events/s at the same moment where the unbounded run
+  measured 28k), and a query's catch-up stays under a second.
+- **CPU, not the disk.** The two cores run about 80% busy, and the same run with
   \`synchronous=OFF\` is no faster: fsync (about 0.4 ms for 4 KB here) is not the bound. About
-  90 µs of server CPU goes into each 900-byte event. Of the server's CPU: the request handler
-  about 30% (JSON parse 8%, schema validation 8%, secret scanning and HMAC 6%, freeing the
-  dictionary-based \`JSONValue\` trees 5%), the ledger writer about 20% (canonical bytes, the
-  entry insert, hashing, the Merkle nodes), commits (WAL writes and checkpoints) about 15%, the
-  query indexer about 17% (eight B-tree inserts per event), and HTTP the rest. The micro
-  benchmarks above give each step alone.
+  55 µs of server CPU goes into each 900-byte event (90 µs before the byte path below). Of the
+  server's CPU with batches of 100 at 8 connections (perf, 2026-12-02, after the byte path): the
+  query indexer about 27% (eight B-tree inserts per event, in its own file, 250 ms behind), the
+  request handler about 29% (the byte path 27%: parsing 4%, the schema 4%, the redaction walk
+  and secret scanning 6%, canonical bytes 4%, allocation 5%), the ledger writer about 16% (entry
+  insert, hashing, Merkle nodes, tiles), commits about 16% (half of it WAL checkpoints), and HTTP
+  the rest. The micro benchmarks above give each step alone.
 - **Fixed on 2026-12-02** (batches of 100 at 8 connections, measured one at a time: 11.5k →
   16.4k events/s; at 32 connections 13.4k → 19.2k):
   - the indexer read every entry back and parsed it again; the sequencer now hands it the index
@@ -209,6 +217,25 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   - the canonical bytes of each event are made on the request's task, not in the single writer;
   - SQLite queries with only ranges (\`time_range\`, an action prefix) read and sorted every
     match; they now scan the entries where the page starts first (STORE.md).
+- **Fixed later on 2026-12-02** (each measured against the code before it, alternately at the
+  same moment, batches of 100 at 8 connections unless said):
+  - **the byte path** (SECURITY.md, "How ingest reads each event"): the events of a request are
+    checked against the schema, redacted and written as RFC 8785 bytes from one flat parse over
+    the body, without building dictionary-based \`JSONValue\` trees (parse, three walks and the
+    freeing of the trees had taken about 40% of the server's CPU). It takes only batches it is
+    certain about and leaves the rest, and every batch with a problem, to the tree path; tests
+    compare the two byte for byte. 23.3k, 21.3k, 17.1k → 29.7k, 30.0k, 24.0k events/s;
+  - short reads (the token and log lookups of every request, proofs) run in one transaction
+    begun and committed by cached statements (GRDB's savepoint prepared its statements anew each
+    time), the index columns of each event are computed on the request's task instead of by
+    ten dictionary lookups in the sequencer, and the tree is handed from the parsed batch to the
+    stored event without copies: together 17.8k → 20.0k events/s, and single events at 32
+    connections 4.6k → 5.5k requests/s;
+  - **OTLP** (batches of 100 at 32 connections): the usage points of log records and spans were
+    written in a transaction of their own per request, which outnumbered the ledger's commits 30
+    to 1; they are now written 250 ms behind, many requests at once (OTLP.md, "Usage analytics").
+    The redaction policy was compiled once per record, and the mapper copied every object of
+    every record to cut long strings. About 8.7k → 11k records/s, then +15–25%.
 - **Proofs** (2026-12-02). A proof from the SQLite store cost about 160 µs for one caller: GRDB's
   async read (two thread hops) and about 25 single-row queries (nodes of levels 4 and up, 16 entry
   rows for the levels below). Now (STORE.md, "How a proof is read"): short reads run on the calling
@@ -220,24 +247,27 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   instead of dictionaries, and the log and its size come from one statement (a generic byte-by-byte
   \`Hash256(bytes:)\` from \`Data\` had cost more than the proof). On a 1M-entry store at one moment:
   30.7k proofs/s for one caller, 56.5k for two; at 10M entries in the full run, 42.0k/s for two
-  callers (32.7k in the run before these changes) and 16.8k for one. What is left per proof (perf, one caller): the two
-  tile reads (about 27%: SQLite's B-tree descent and a \`pread\` of each page not in its cache), the
-  read transaction GRDB opens around the reads (about 18%), hashing the tile's inner levels (about
-  17%: 22 SHA-256 per proof, and swift-crypto allocates a hash context for each), the log and size
-  statement (about 15%), the plan (4%). At 10M entries one caller is slower than at 1M: its leaf
-  tiles are spread over a 19 GB file, and those not in the page cache are read from disk. 100k/s on 2
-  cores needs about 20 µs of CPU a proof; storing the inner nodes in the tiles would remove the
-  hashing, and the transaction and tile reads are most of the rest. The store proofs are measured
+  callers (32.7k in the run before these changes) and 16.8k for one. Later still: the read transaction
+  around a proof is begun and committed by cached statements (GRDB's savepoint had cost about 18%
+  of a proof), the log's id and a size it has reached are kept in memory (a log's id never
+  changes and its size only grows), and the subtrees inside a tile are hashed straight from the
+  row's bytes. On a 1M-entry store at one moment: 31.7k → 54k proofs/s for one caller, 69k →
+  92–109k for two. What is left per proof: the two tile reads (about 40%: SQLite's B-tree descent
+  and a \`pread\` of each page not in its cache), hashing inside the tiles (about 19%, up to 14
+  SHA-256 per proof), the WAL read lock (about 9%, a system call per transaction), the plan (8%).
+  At 10M entries the leaf tiles are spread over a 19 GB file, and those not in the page cache are
+  read from disk. The store proofs are measured
   with the server stopped (until this run its background verification of the grown log shared the
   cores). Over HTTP the load driver itself takes about 0.7 of the 2 cores (\`client_cpu_pct\`), and
   each answer is JSON with the signed checkpoint.
 - **The raw SQLite peer** is a plain rowid table without secondary indexes, as the issue defines
   it. Until 2026-12-02 it used the ledger's old \`WITHOUT ROWID\` layout and measured about
   56k rows/s; that is why the ratio above dropped.
-- **What is left** is per-event work in Swift: the dictionary-based \`JSONValue\` (parse,
-  validate, redact and serialize each allocate and hash), the eight query indexes, and GRDB's
-  argument binding. A byte-level event path (parse once into a compact form, validate and
-  canonicalize from it) is the next step; the PostgreSQL and OTLP paths share it.
+- **What is left** for ingest: the eight query indexes (now the largest part), WAL checkpoints
+  on the writer (a larger \`wal_autocheckpoint\` gained about 5% and doubled the p99: each
+  checkpoint stalls the writer longer), and in the byte path allocation and the secret scan of
+  every string. Events with non-ASCII text, escapes or fractions take the tree path; OTLP records
+  are still built as trees (and serialized twice: once for their id).
 - **PostgreSQL:** one tenant's appends are serialized across nodes by the log's advisory lock (one
   chain per tenant), so a second node on the same 2 cores adds contention, not throughput; each
   batch costs six round trips and PostgreSQL maintains the query index behind it.
