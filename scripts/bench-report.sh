@@ -273,22 +273,22 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   batch costs six round trips and PostgreSQL maintains the query index behind it.
 - **The load driver** runs on the same 2 cores; each BENCH line records its own share
   (\`client_cpu_pct\`, percent of one core).
-- **Single events** top out at a few thousand requests/s here (one commit per group of waiting
-  requests), so a fixed schedule of 5,000 requests/s builds a queue and its p99 measures the queue
-  (seconds), not the service.
+- **Single events:** closed loops reach about 6.5k requests/s at 32 connections (p99 14 ms), and
+  a fixed schedule of 5,000 requests/s at 64 connections is now kept up with (4,990/s; 2,964 in the
+  run before), but its p99 is 0.8 s: while the index is more than 20,000 entries behind, each
+  transaction waits for an index transaction of up to 10,000 rows. Smaller index transactions while
+  it lags, or a cheaper index, are the next steps for this figure.
 - **Memory.** glibc's malloc gave each thread that met a locked arena a new one (up to 8 per
   core), and memory freed in one arena is not reused by another: in 60 s of batches of 100 at 8
   connections the server's RSS grew 137 → 192 MB with the default, 120 → 141 MB with one arena per
   core, which \`attest serve\` now sets (\`mallopt(M_ARENA_MAX)\`; the \`MALLOC_ARENA_MAX\`
   environment variable wins). Before that, growing a log to 10M entries took the RSS to 342 MB.
   Growing a log to 10M entries with this setting (2026-12-02), the RSS stayed near 150 MB up to
-  6.4M entries, then rose to 209 MB by 9.5M and held there. In the run above, with the server's
-  continuous verification kept to one core and one chunk at a time, it stayed at 132–153 MB up to
-  6.3M entries and rose to 194 MB at 10M; it still grows late, and why is not explained yet
-  (candidates: the page caches of GRDB's reader pools as the B-trees deepen, the indexer's waiting
-  rows while it lags). A run in between, where the server's verification used both cores and read
-  ahead, reached 252 MB; it now does neither (one run each: that this was the cause is likely, not
-  proven).
+  6.4M entries, then rose to 194–209 MB by 10M in two runs. In the run above, with ingest held to
+  what the query index sustains, it stayed at 122–135 MB from 1.2M to 10M entries (scale table):
+  the late growth came with an indexer that lagged (its waiting rows, and the entries read back
+  and parsed when more than 50,000 waited). As the log grows, the sustained fill rate falls from
+  about 22k to 12–13k events/s: the index's B-trees deepen, and ingest waits for them.
   What remains grows with connections × batch size (request bodies in flight and the group-commit
   queue) and with SQLite's page caches (the index writer keeps 32 MB).
 - **Verification** (2026-12-02). Each line was parsed into the dictionary-based \`JSONValue\` and
