@@ -4,7 +4,8 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Keeps the query index right behind the ledger, off the acknowledgement path.
+/// Keeps the query index right behind the ledger, off the acknowledgement path as long as it keeps
+/// up: past ``maxLag`` entries behind, the sequencer waits for it (``admit()``).
 ///
 /// The sequencer hands over the index rows of every commit; the indexer writes them a quarter of a
 /// second later, so that many commits share one index transaction (fewer page writes: the eight
