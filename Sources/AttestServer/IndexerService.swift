@@ -21,8 +21,8 @@ final class IndexerService: Service, Sendable {
     /// (``admit()``): about half a second of ingest at full speed here.
     static let maxLag: UInt64 = 20_000
     /// How long the sequencer waits for the index at most per transaction (an index that fails
-    /// or is stuck must not stop the ledger).
-    static let maxWait: Duration = .seconds(2)
+    /// or is stuck must not stop the ledger): 2 s in the service.
+    let maxWait: Duration
 
     let reader: any EventReader
     let logger: Logger
@@ -32,9 +32,10 @@ final class IndexerService: Service, Sendable {
     let wakeup: AsyncStream<Void>
     let wake: AsyncStream<Void>.Continuation
 
-    init(reader: any EventReader, logger: Logger) {
+    init(reader: any EventReader, logger: Logger, maxWait: Duration = .seconds(2)) {
         self.reader = reader
         self.logger = logger
+        self.maxWait = maxWait
         (wakeup, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -50,7 +51,7 @@ final class IndexerService: Service, Sendable {
     func admit() async {
         guard lag > Self.maxLag else { return }
         let clock = ContinuousClock()
-        let until = clock.now + Self.maxWait
+        let until = clock.now + maxWait
         wake.yield()
         while lag > Self.maxLag && clock.now < until {
             try? await Task.sleep(for: .milliseconds(2))

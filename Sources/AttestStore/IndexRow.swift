@@ -5,37 +5,22 @@ import AttestCore
 /// The indexer derives them from stored entries. For entries this process has just committed, the
 /// sequencer hands them over ready-made, which saves reading each entry back and parsing it again
 /// (about a third of the indexer's work).
+@dynamicMemberLookup
 public struct IndexRow: Sendable, Hashable {
     public let seq: UInt64
     public let receivedAt: Timestamp
     public let time: Timestamp
-    public let action: String
-    public let category: String?
-    public let actorID: String
-    public let onBehalfOfID: String?
-    public let agentID: String?
-    public let sessionID: String?
-    public let resourceType: String?
-    public let resourceID: String?
-    public let outcome: String?
-    public let risk: Int?
+    /// The filter columns (`row.action`, `row.actorID`, … read them).
+    public let columns: IndexColumns
+
+    public subscript<T>(dynamicMember column: KeyPath<IndexColumns, T>) -> T { columns[keyPath: column] }
 
     /// The row of `event`, stored at `seq` with receive time `receivedAt`.
     public init(seq: UInt64, receivedAt: Timestamp, event: AuditEvent) {
         self.seq = seq
         self.receivedAt = receivedAt
         time = event.time
-        let c = event.columns
-        action = c.action
-        category = c.category
-        actorID = c.actorID
-        onBehalfOfID = c.onBehalfOfID
-        agentID = c.agentID
-        sessionID = c.sessionID
-        resourceType = c.resourceType
-        resourceID = c.resourceID
-        outcome = c.outcome
-        risk = c.risk
+        columns = event.columns
     }
 
     /// The row of a stored entry (its bytes as in the ledger).
