@@ -145,9 +145,13 @@ public struct EventValidator: Sendable {
         }
     }
 
-    static func isDotted(_ s: String) -> Bool {
+    static func isDotted(_ s: String) -> Bool { isDotted(utf8: s.utf8) }
+
+    /// `true` when the bytes are a dotted name (segments of `A-Z a-z 0-9 _ -` joined by dots);
+    /// also used by the ingest byte path on raw bytes.
+    public static func isDotted(utf8: some Sequence<UInt8>) -> Bool {
         var segmentLength = 0
-        for b in s.utf8 {
+        for b in utf8 {
             switch b {
             case UInt8(ascii: "."):
                 if segmentLength == 0 { return false }

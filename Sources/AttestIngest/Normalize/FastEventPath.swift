@@ -426,7 +426,7 @@ struct FastEventPath {
             switch syntax {
             case .any: return true
             case .identifier: return !bytes.isEmpty && !bytes.contains(0x7F)
-            case .dotted: return isDotted(bytes)
+            case .dotted: return EventValidator.isDotted(utf8: bytes)
             case .rfc3339: return Timestamp(rfc3339: text(b, node)) != nil
             }
         case .oneOf(let allowed):
@@ -459,23 +459,6 @@ struct FastEventPath {
             }
             return found == required.count
         }
-    }
-
-    static func isDotted(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var segment = 0
-        for c in bytes {
-            switch c {
-            case UInt8(ascii: "."):
-                if segment == 0 { return false }
-                segment = 0
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "_"), UInt8(ascii: "-"):
-                segment += 1
-            default:
-                return false
-            }
-        }
-        return segment > 0
     }
 
     // MARK: Redaction
