@@ -78,9 +78,17 @@ public protocol EventReader: Sendable {
     /// entries they cover instead of reading those entries back. The rows must be those of the
     /// committed entries at their seqs (the sequencer's, for what it just appended).
     func updateIndex(tenant: String, batch: Int, prepared: [IndexRow]) async throws -> UInt64
+    /// A page of events matching `query`, from the query index as far as it has come and from
+    /// `recent()` beyond it, so the query does not wait for the indexer. `recent` is called once,
+    /// after the log's size is read; nil when its rows do not cover every entry between the index
+    /// and that size (then bring the index up to date and ask ``query(tenant:_:)``).
+    func query(tenant: String, _ query: EventQuery, recent: @escaping @Sendable () -> RecentRows) async throws -> EventPage?
 }
 
 extension EventReader {
+    /// Stores without this read path answer nil: the caller brings the index up to date first.
+    public func query(tenant: String, _ query: EventQuery, recent: @escaping @Sendable () -> RecentRows) async throws -> EventPage? { nil }
+
     /// Stores that cannot use prepared rows read every entry back.
     public func updateIndex(tenant: String, batch: Int, prepared: [IndexRow]) async throws -> UInt64 {
         try await updateIndex(tenant: tenant, batch: batch)

@@ -11,10 +11,26 @@ extension SQLiteLedgerStore: EventReader {
     }
 
     public func query(tenant: String, _ q: EventQuery) async throws -> EventPage {
+        // Without recent rows the page comes from the index alone, never nil.
+        try await page(tenant: tenant, q, recent: nil) ?? EventPage(items: [], nextAfter: nil)
+    }
+
+    public func query(tenant: String, _ q: EventQuery, recent: @escaping @Sendable () -> RecentRows) async throws -> EventPage? {
+        try await page(tenant: tenant, q, recent: recent)
+    }
+
+    /// The page of `q` from the index, and with `recent`, from its rows for the entries between the
+    /// index's position and the log's size (read before `recent` is called, so every entry
+    /// acknowledged before the query is below it). Nil when `recent` does not cover them all.
+    func page(tenant: String, _ q: EventQuery, recent: (@Sendable () -> RecentRows)?) async throws -> EventPage? {
         guard (1...1000).contains(q.limit) else { throw StoreError(.invalidArgument, "limit must be 1-1000") }
-        guard let logID = try await read({ db in try Self.logRow(db, tenant: tenant)?.id }) else {
-            return EventPage(items: [], nextAfter: nil)
+        let wantsSize = recent != nil
+        let log = try await read { db -> (id: Int64, size: Int64)? in
+            guard let (id, _) = try Self.logRow(db, tenant: tenant) else { return nil }
+            guard wantsSize else { return (id, 0) }
+            return (id, try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(size) FROM checkpoints WHERE log_id = ?"), arguments: [id]) ?? 0)
         }
+        guard let (logID, size) = log else { return EventPage(items: [], nextAfter: nil) }
         // Every value is a bound parameter; only fixed column names are spliced in.
         var clauses = ["log_id = ?"]
         var args: [any DatabaseValueConvertible] = [logID]
@@ -102,13 +118,42 @@ extension SQLiteLedgerStore: EventReader {
         let limit = q.limit
         let seqs: [Int64]
         do {
-            seqs = try await indexPool.read { [windowSQL, windowArgs] db in
-                if let windowSQL {
-                    let found = try Int64.fetchAll(db, sql: windowSQL, arguments: StatementArguments(windowArgs))
-                    if found.count > limit { return found }
+            let found = try await indexPool.read { [windowSQL, windowArgs] db -> [Int64]? in
+                // The recent rows are taken before the index position is read: rows leave them
+                // only after the index holds them, so they reach back to that position unless the
+                // indexer committed in between (then nil, and the caller catches up).
+                var beyond: [Int64] = []
+                var indexed = Int64.max
+                if let recent {
+                    let rows = recent()
+                    indexed =
+                        try Int64.fetchOne(
+                            db.cachedStatement(sql: "SELECT indexed_size FROM index_state WHERE log_id = ?"),
+                            arguments: [logID]
+                        ) ?? 0
+                    if indexed < size {
+                        let covered = rows.forEach(from: UInt64(indexed), below: UInt64(size)) { row in
+                            if q.matches(row) { beyond.append(Int64(row.seq)) }
+                        }
+                        guard covered else { return nil }
+                    }
                 }
-                return try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(finalArgs))
+                // Newest first, the entries beyond the index come first: enough of them make the page.
+                if q.order == .descending && beyond.count > limit { return Array(beyond.reversed()) }
+                var indexedSeqs: [Int64] = []
+                if let windowSQL {
+                    indexedSeqs = try Int64.fetchAll(db, sql: windowSQL, arguments: StatementArguments(windowArgs))
+                }
+                if indexedSeqs.count <= limit {
+                    indexedSeqs = try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(finalArgs))
+                }
+                // The index holds no row at or past its position (rows and position change in one
+                // transaction); the filter only keeps the two parts apart if that ever broke.
+                if indexed != Int64.max { indexedSeqs.removeAll { $0 >= indexed } }
+                return q.order == .descending ? Array(beyond.reversed()) + indexedSeqs : indexedSeqs + beyond
             }
+            guard let found else { return nil }
+            seqs = found
         } catch {
             throw StoreError(.unavailable, "query index read failed: \(Self.describe(error))")
         }

@@ -81,7 +81,8 @@ struct AppendCommand: AsyncParsableCommand {
             progress.update(UInt64(start), of: UInt64(lines.count))
         }
         progress.finish()
-        _ = try await ledger.updateIndex(tenant: store.tenant, batch: 10_000, prepared: rows)
+        // Large index transactions cost less per row (fewer pages dirtied per row, as in the service).
+        _ = try await ledger.updateIndex(tenant: store.tenant, batch: 50_000, prepared: rows)
         if let c = last?.checkpoint {
             print("appended \(appended) event(s), \(duplicates) duplicate(s) skipped; tree size \(c.size), root \(c.root.hex)")
         }

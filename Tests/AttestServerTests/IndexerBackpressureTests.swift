@@ -1,5 +1,7 @@
 import AttestCore
 import AttestStore
+import AttestTesting
+import Foundation
 import Logging
 import Synchronization
 import Testing
@@ -80,5 +82,47 @@ struct IndexerBackpressureTests {
         #expect(held >= .milliseconds(500) && held < .seconds(30), "held for \(held)")
         #expect(indexer.lag > IndexerService.maxLag)
         index.open.withLock { $0 = true }
+    }
+}
+
+@Suite("Queries beside the indexer")
+struct RecentRowsIndexerTests {
+    @Test("the indexer keeps the rows of commits until the index holds them, and queries read them meanwhile")
+    func rowsStayUntilIndexed() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("attest-server")
+        let store = try SQLiteLedgerStore(
+            path: dir.appendingPathComponent("ledger.sqlite").path,
+            signers: Ed25519LogSigners(key: try Ed25519NoteSigner.generate(name: "installation")),
+            options: .init(originPrefix: "attest.test")
+        )
+        // The indexer's loop does not run: nothing is indexed unless catchUp is called.
+        let indexer = IndexerService(reader: store, logger: Logger(label: "test"))
+        let events = Fixtures.events(25)
+        for range in [0..<10, 10..<25] {
+            let received = Timestamp.now()
+            let result = try await store.append(tenant: "default", events: Array(events[range]), receivedAt: received)
+            indexer.take(
+                CommittedBatch(
+                    tenant: "default",
+                    size: result.checkpoint.size,
+                    rows: zip(events[range], result.receipts).map { IndexRow(seq: $0.1.seq, receivedAt: received, event: $0.0) }
+                )
+            )
+        }
+        var q = EventQuery()
+        q.limit = 1000
+        q.actor = events[3].columns.actorID
+        let expected = (0..<25).filter { events[$0].columns.actorID == q.actor }.map(UInt64.init).reversed()
+        #expect(!expected.isEmpty)
+        let page = try #require(try await store.query(tenant: "default", q, recent: { indexer.recent("default") }))
+        #expect(page.items.map(\.seq) == Array(expected))
+        // The index itself is empty: the page came from the rows.
+        #expect(try await store.query(tenant: "default", q).items.isEmpty)
+        #expect(indexer.recent("default").count == 25)
+
+        try await indexer.catchUp("default")
+        #expect(indexer.recent("default").isEmpty)
+        #expect(try await store.query(tenant: "default", q).items.map(\.seq) == Array(expected))
+        #expect(try await store.query(tenant: "default", q, recent: { indexer.recent("default") }) == page)
     }
 }

@@ -176,12 +176,6 @@ public final class Sequencer: Service, Sendable {
             let result = try await store.append(tenant: tenant, events: events, receivedAt: receivedAt)
             commitLatency.record(duration: ContinuousClock.now - started)
             batchSize.record(events.count)
-            var offset = 0
-            for p in group {
-                let slice = Array(result.receipts[offset..<(offset + p.events.count)])
-                offset += p.events.count
-                p.continuation.resume(returning: BatchReceipt(receipts: slice, checkpoint: result.checkpoint))
-            }
             let dup = result.receipts.filter(\.duplicate).count
             eventsDuplicate.increment(by: dup)
             eventsAppended.increment(by: result.receipts.count - dup)
@@ -190,7 +184,15 @@ public final class Sequencer: Service, Sendable {
             for (event, receipt) in zip(events, result.receipts) where !receipt.duplicate {
                 rows.append(IndexRow(seq: receipt.seq, receivedAt: receivedAt, event: event))
             }
+            // Before the answers: a query sent after an acknowledgement finds the rows (the indexer
+            // holds them until the query index does).
             onCommit(CommittedBatch(tenant: tenant, size: result.checkpoint.size, rows: rows))
+            var offset = 0
+            for p in group {
+                let slice = Array(result.receipts[offset..<(offset + p.events.count)])
+                offset += p.events.count
+                p.continuation.resume(returning: BatchReceipt(receipts: slice, checkpoint: result.checkpoint))
+            }
         } catch {
             logger.error("append failed; the batch was not committed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
             let failure = IngestError(.storeFailed, "the ledger could not commit the batch; nothing was written")
