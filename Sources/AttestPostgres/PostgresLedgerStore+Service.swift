@@ -148,9 +148,46 @@ extension PostgresLedgerStore {
     }
 
     public func query(tenant: String, _ q: EventQuery) async throws -> EventPage {
+        // Without recent rows the page comes from the index alone, never nil.
+        try await page(tenant: tenant, q, recent: nil) ?? EventPage(items: [], nextAfter: nil)
+    }
+
+    public func query(tenant: String, _ q: EventQuery, recent: @escaping @Sendable () -> RecentRows) async throws -> EventPage? {
+        try await page(tenant: tenant, q, recent: recent)
+    }
+
+    /// The page of `q` from the index, and with `recent`, from its rows for the entries between the
+    /// index's position and the log's size (read before `recent` is called, so every entry this
+    /// node acknowledged before the query is below it). Nil when `recent` does not cover them all:
+    /// entries of other nodes are never in it.
+    func page(tenant: String, _ q: EventQuery, recent: (@Sendable () -> RecentRows)?) async throws -> EventPage? {
         guard (1...1000).contains(q.limit) else { throw StoreError(.invalidArgument, "limit must be 1-1000") }
-        return try await transaction(tenant: tenant) { conn in
+        return try await transaction(tenant: tenant) { conn -> EventPage? in
             guard let log = try await self.logRow(tenant, conn: conn) else { return EventPage(items: [], nextAfter: nil) }
+            // Read committed: each statement sees what was committed when it began. The log's size
+            // first, then the rows (taken before the index position, so they reach back to it
+            // unless the indexer committed in between), then the position; the index rows are
+            // read below the position, so rows indexed since are not counted twice.
+            var beyond: [Int64] = []
+            var indexed: Int64?
+            if let recent {
+                let size = Int64(try await self.currentSize(conn, logID: log.id))
+                let rows = recent()
+                var position: Int64 = 0
+                for try await v in try await conn.query(
+                    "SELECT indexed_size FROM attest.index_state WHERE log_id = \(log.id)",
+                    logger: self.logger
+                ).decode(Int64.self) {
+                    position = v
+                }
+                if position < size {
+                    let covered = rows.forEach(from: UInt64(position), below: UInt64(size)) { row in
+                        if q.matches(row) { beyond.append(Int64(row.seq)) }
+                    }
+                    guard covered else { return nil }
+                }
+                indexed = position
+            }
             // Every value is a bound parameter; only fixed column names are spliced in.
             var binds = PostgresBindings()
             var clauses: [String] = []
@@ -182,14 +219,19 @@ extension PostgresLedgerStore {
             if let after = q.after {
                 clauses.append(q.order == .descending ? "seq < \(bind(Int64(clamping: after)))" : "seq > \(bind(Int64(clamping: after)))")
             }
+            if let indexed { clauses.append("seq < \(bind(indexed))") }
             let sql = """
                 SELECT seq FROM attest.event_index WHERE \(clauses.joined(separator: " AND "))
                 ORDER BY seq \(q.order == .descending ? "DESC" : "ASC") LIMIT \(bind(Int64(q.limit + 1)))
                 """
             var seqs: [Int64] = []
-            for try await seq in try await conn.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: self.logger).decode(Int64.self) {
-                seqs.append(seq)
+            // Newest first, the entries beyond the index come first: enough of them make the page.
+            if !(q.order == .descending && beyond.count > q.limit) {
+                for try await seq in try await conn.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: self.logger).decode(Int64.self) {
+                    seqs.append(seq)
+                }
             }
+            seqs = q.order == .descending ? beyond.reversed() + seqs : seqs + beyond
             let page = Array(seqs.prefix(q.limit))
             var byID: [Int64: StoredEvent] = [:]
             if !page.isEmpty {
