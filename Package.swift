@@ -177,6 +177,7 @@ let package = Package(
                 "AttestServer", "AttestIngest", "AttestCore", "AttestStore", "AttestTesting", "AttestPostgres", "AttestOTLP", "AttestOTLPProto",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

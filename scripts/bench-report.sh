@@ -189,16 +189,20 @@ Profiled with \`perf record --call-graph dwarf\` on \`attest serve\` under batch
 connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes written.
 
 - **The query index shares the CPU with the ledger.** Since the byte path, the handlers and the
-  ledger writer can outrun the indexer (nine B-tree inserts per event): a first full run reached
-  34.6k events/s while the index fell 266 s behind at 10M. The sequencer waits for the indexer
-  when it is more than 60,000 entries behind (STORE.md, "The query index"), so the figures above
-  are what the ledger and its index sustain together. An index transaction costs mostly the pages
-  it dirties (the session and on-behalf-of indexes dirty about one per distinct value), so the
+  ledger writer can outrun the indexer (nine B-tree inserts per event, about 30% of the server's
+  CPU with batches of 100, mostly SQLite's B-tree descent): a first full run reached 34.6k
+  events/s while the index fell 266 s behind at 10M. The sequencer waits for the indexer when it
+  is more than 60,000 entries behind (STORE.md, "The query index"), so the figures above are what
+  the ledger and its index sustain together. An index transaction costs mostly the pages it
+  dirties (the session and on-behalf-of indexes dirty about one per distinct value), so the
   indexer now writes up to 50,000 rows a transaction (was 10,000, with a 20,000 bound): A/B at
-  one moment, batches of 100 at 8 connections 24.6k → 36.2k events/s, p99 431 → 222 ms. Queries
-  do not wait for the index any more: they read the entries it has not reached from the rows the
-  indexer still holds (a query during full-speed ingest about 70 ms end to end with curl, was
-  0.4–0.5 s; the first query after a run 20–40 ms, was 0.1–0.6 s).
+  one moment, batches of 100 at 8 connections for 30 s 24.6k → 36.2k events/s, p99 431 → 222 ms;
+  in the full runs, the fill to 10M took 454 s instead of 681 s and the index caught up in 0.07 s
+  instead of 0.57 s. Queries do not wait for the index any more: they read the entries it has not
+  reached from the rows the indexer still holds (a query during full-speed ingest about 70 ms end
+  to end with curl, was 0.4–0.5 s). The fixed schedule of single events starts once
+  \`attest_index_lag_entries\` is 0 again (in the run before, it started while the index caught up
+  with the batches of 100, and measured that: p99 643 ms).
 - **CPU, not the disk.** The two cores run about 80% busy, and the same run with
   \`synchronous=OFF\` is no faster: fsync (about 0.4 ms for 4 KB here) is not the bound. About
   55 µs of server CPU goes into each 900-byte event (90 µs before the byte path below). Of the

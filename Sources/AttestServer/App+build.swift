@@ -94,7 +94,7 @@ public struct ServerComponents: Sendable {
         let normalizer = IngestNormalizer(keys: TenantKeys(secret: secret), policy: policy)
         let registry = PrometheusCollectorRegistry()
         let metrics = PrometheusMetricsFactory(registry: registry)
-        let indexer = IndexerService(reader: store, logger: logger)
+        let indexer = IndexerService(reader: store, logger: logger, metrics: metrics)
         self.indexer = indexer
         let witnessClient =
             config.witnesses.isEmpty

@@ -1,6 +1,7 @@
 import AttestIngest
 import AttestStore
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -45,11 +46,14 @@ final class IndexerService: Service, Sendable {
     let progress = Mutex<[String: (committed: UInt64, indexed: UInt64)]>([:])
     let wakeup: AsyncStream<Void>
     let wake: AsyncStream<Void>.Continuation
+    /// `attest_index_lag_entries`: ``lag`` after each commit handed over and each index transaction.
+    let lagGauge: Gauge
 
-    init(reader: any EventReader, logger: Logger, maxWait: Duration = .seconds(2)) {
+    init(reader: any EventReader, logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance, maxWait: Duration = .seconds(2)) {
         self.reader = reader
         self.logger = logger
         self.maxWait = maxWait
+        lagGauge = Gauge(label: "attest_index_lag_entries", factory: metrics)
         (wakeup, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -81,6 +85,7 @@ final class IndexerService: Service, Sendable {
             }
             // A tenant's lag counts once its indexed size is known (after its first catch-up).
         }
+        lagGauge.record(lag)
         pending.withLock { p in
             p[committed.tenant, default: RecentRows()].append(committed.rows)
             p[committed.tenant]!.trim(to: Self.maxPendingRows)
@@ -108,6 +113,7 @@ final class IndexerService: Service, Sendable {
             let p = all[tenant] ?? (committed: 0, indexed: 0)
             all[tenant] = (max(p.committed, committed, indexed), max(p.indexed, indexed))
         }
+        lagGauge.record(lag)
     }
 
     func run() async throws {

@@ -3,6 +3,7 @@ import AttestStore
 import AttestTesting
 import Foundation
 import Logging
+import Prometheus
 import Synchronization
 import Testing
 
@@ -35,7 +36,13 @@ struct IndexerBackpressureTests {
         let index = GatedIndex()
         // A long maxWait, so that admit returning early shows it saw the index move (the bounds
         // below hold on a loaded machine too).
-        let indexer = IndexerService(reader: index, logger: Logger(label: "test"), maxWait: .seconds(60))
+        let registry = PrometheusCollectorRegistry()
+        let indexer = IndexerService(
+            reader: index,
+            logger: Logger(label: "test"),
+            metrics: PrometheusMetricsFactory(registry: registry),
+            maxWait: .seconds(60)
+        )
         let loop = Task { try await indexer.run() }
         defer { loop.cancel() }
         let clock = ContinuousClock()
@@ -54,6 +61,7 @@ struct IndexerBackpressureTests {
         let ahead = 10 + IndexerService.maxLag + 5_000
         indexer.take(CommittedBatch(tenant: "t", size: ahead, rows: Self.rows(10..<ahead)))
         #expect(indexer.lag == IndexerService.maxLag + 5_000)
+        #expect(registry.emitToString().contains("attest_index_lag_entries \(IndexerService.maxLag + 5_000)"), "\(registry.emitToString())")
         started = clock.now
         let waited = Task { await indexer.admit() }
         try await Task.sleep(for: .milliseconds(300))
@@ -62,6 +70,7 @@ struct IndexerBackpressureTests {
         let took = clock.now - started
         #expect(took >= .milliseconds(300) && took < .seconds(30), "admit returned after \(took)")
         #expect(indexer.lag == 0)
+        #expect(registry.emitToString().contains("attest_index_lag_entries 0"))
     }
 
     @Test("an index that does not move holds the ledger for maxWait per transaction, no longer")

@@ -31,6 +31,7 @@ struct OpsRouteTests {
             #expect(m.contains("attest_ingest_events_total{result=\"appended\"} 2"), "\(m)")
             #expect(m.contains("attest_ingest_batch_events"))
             #expect(m.contains("attest_ingest_commit_seconds"))
+            #expect(m.contains("attest_index_lag_entries"))
             #expect(try await c.call(.get, "/nope", token: nil).status == .notFound)
         }
     }
