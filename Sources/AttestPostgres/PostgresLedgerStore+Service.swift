@@ -173,13 +173,7 @@ extension PostgresLedgerStore {
             if let recent {
                 let size = Int64(try await self.currentSize(conn, logID: log.id))
                 let rows = recent()
-                var position: Int64 = 0
-                for try await v in try await conn.query(
-                    "SELECT indexed_size FROM attest.index_state WHERE log_id = \(log.id)",
-                    logger: self.logger
-                ).decode(Int64.self) {
-                    position = v
-                }
+                let position = try await self.indexedSize(conn, logID: log.id)
                 if position < size {
                     let covered = rows.forEach(from: UInt64(position), below: UInt64(size)) { row in
                         if q.matches(row) { beyond.append(Int64(row.seq)) }
@@ -250,6 +244,18 @@ extension PostgresLedgerStore {
         }
     }
 
+    /// The query index's position for the log (entries below it are indexed), 0 before the first
+    /// index transaction.
+    func indexedSize(_ conn: PostgresConnection, logID: Int64) async throws -> Int64 {
+        for try await v in try await conn.query(
+            "SELECT indexed_size FROM attest.index_state WHERE log_id = \(logID)",
+            logger: logger
+        ).decode(Int64.self) {
+            return v
+        }
+        return 0
+    }
+
     /// Brings the query index up to the log's size, in transactions of `batch` entries. Several
     /// nodes may index the same log at once: rows are inserted with `ON CONFLICT DO NOTHING` and
     /// the indexed size only moves forward.
@@ -266,14 +272,7 @@ extension PostgresLedgerStore {
         let start = try await transaction(tenant: tenant) { conn -> (Int64, Int64)? in
             guard let log = try await self.logRow(tenant, conn: conn) else { return nil }
             let size = Int64(try await self.currentSize(conn, logID: log.id))
-            var indexed: Int64 = 0
-            for try await v in try await conn.query(
-                "SELECT indexed_size FROM attest.index_state WHERE log_id = \(log.id)",
-                logger: self.logger
-            ).decode(Int64.self) {
-                indexed = v
-            }
-            return (indexed, size)
+            return (try await self.indexedSize(conn, logID: log.id), size)
         }
         guard let (indexedAtStart, size) = start else { return 0 }
         var indexed = indexedAtStart
@@ -287,13 +286,7 @@ extension PostgresLedgerStore {
                     "SELECT pg_advisory_xact_lock(\(PostgresSchema.indexLockClass), \(Int32(truncatingIfNeeded: log.id)))",
                     logger: self.logger
                 )
-                var from: Int64 = 0
-                for try await v in try await conn.query(
-                    "SELECT indexed_size FROM attest.index_state WHERE log_id = \(log.id)",
-                    logger: self.logger
-                ).decode(Int64.self) {
-                    from = v
-                }
+                let from = try await self.indexedSize(conn, logID: log.id)
                 if from >= size { return from }
                 var rows = Array(IndexRow.run(in: prepared, from: UInt64(from), below: UInt64(size), limit: batch))
                 if rows.isEmpty {
