@@ -83,20 +83,38 @@ struct OTLPRouteTests {
             let again = try await c.call(.post, "/v1/logs", token: s.admin, body: body, headers: headers)
             #expect(again.status == .ok)
             #expect(try await Self.size(c, s.admin) == size)
+            // The same bytes gzip'd are the same request; another request (one record more) is not.
+            var raw = ByteBuffer(bytes: body)
+            let zipped = try raw.compress(with: .gzip())
+            let gzipped = try await c.call(
+                .post,
+                "/v1/logs",
+                token: s.admin,
+                body: Array(zipped.readableBytesView),
+                headers: [.contentType: "application/x-protobuf", .contentEncoding: "gzip"]
+            )
+            #expect(gzipped.status == .ok)
+            #expect(try await Self.size(c, s.admin) == size)
+            let other = try await c.call(.post, "/v1/logs", token: s.admin, body: try Self.logs(4).serializedBytes(), headers: headers)
+            #expect(other.status == .ok)
+            #expect(try await Self.size(c, s.admin) == size + 4)
 
             let items = try await Self.events(c, s.admin, "category=tool_call&order=asc")
-            #expect(items.count == 3)
+            #expect(items.count == 7)
             let first = try #require(items.first?["event"])
             #expect(first["action"] == "command.execute" && first["actor"]?["type"] == "agent")
             #expect(first["on_behalf_of"] == .object(["id": "dev@example.com"]))
             #expect(first["risk"]?["level"] == "high")
-            #expect(first["id"]?.stringValue?.hasPrefix("otlp-") == true)
+            // OTLP.md: otlp- and 32 hex digits of SHA-256(SHA-256(body) ‖ position).
+            let position = Array("/resourceLogs/0/scopeLogs/0/logRecords/0".utf8)
+            let expectedID = "otlp-" + Hash256.sha256(Hash256.sha256(body).bytes + position).hex.prefix(32)
+            #expect(first["id"]?.stringValue == expectedID)
             let risky = try await Self.events(c, s.admin, "min_risk=high")
-            #expect(risky.count == 1)
+            #expect(risky.count == 2)
             // Each tool call counted once in usage analytics.
             let usage = try await c.call(.get, "/v1/analytics/usage?group_by=user", token: s.admin)
             #expect(usage.status == .ok)
-            #expect(try usage.json()["items"]?[0]?["tool_calls"] == .int(3))
+            #expect(try usage.json()["items"]?[0]?["tool_calls"] == .int(7))
             #expect(try usage.json()["items"]?[0]?["key"] == "dev@example.com")
         }
     }
