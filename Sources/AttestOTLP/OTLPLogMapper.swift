@@ -75,7 +75,8 @@ public enum OTLPLogMapper {
             timeNanos: r.timeUnixNano != 0 ? r.timeUnixNano : r.observedTimeUnixNano,
             traceID: r.traceID,
             spanID: r.spanID,
-            fallbackAction: name.map(actionName) ?? "telemetry.log",
+            fallbackName: name,
+            fallbackDefault: "telemetry.log",
             spanStatus: nil,
             otlp: otlp
         )
@@ -84,6 +85,11 @@ public enum OTLPLogMapper {
     /// An event name as a dotted action: lower case; characters outside letters, digits, `_`,
     /// `-` and `.` become `_`; a name without a dot is put under `telemetry.`.
     public static func actionName(_ name: String) -> String {
+        asciiActionName(name) ?? scalarActionName(name)
+    }
+
+    /// ``actionName(_:)`` scalar by scalar, for any name.
+    static func scalarActionName(_ name: String) -> String {
         let mapped = String(
             name.lowercased().unicodeScalars.map { c -> Character in
                 c.isASCII && (CharacterSet.alphanumerics.contains(c) || "_-.".unicodeScalars.contains(c)) ? Character(c) : "_"
@@ -94,8 +100,29 @@ public enum OTLPLogMapper {
         return parts.count >= 2 ? joined : "telemetry." + (joined.isEmpty ? "log" : joined)
     }
 
+    /// ``actionName(_:)`` of an all-ASCII name, on its bytes (the general path builds a
+    /// `Character` per scalar); nil for any other name.
+    static func asciiActionName(_ name: String) -> String? {
+        let bytes = Array(name.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var parts: [[UInt8]] = [[]]
+        for b in bytes {
+            var c = b
+            if c >= 0x41 && c <= 0x5A { c += 0x20 }  // A-Z
+            let kept = (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D
+            if c == 0x2E {  // .
+                parts.append([])
+            } else {
+                parts[parts.count - 1].append(kept ? c : 0x5F)
+            }
+        }
+        let nonEmpty = parts.filter { !$0.isEmpty }
+        let joined = String(decoding: Array(nonEmpty.joined(separator: [0x2E])), as: UTF8.self)
+        return nonEmpty.count >= 2 ? joined : "telemetry." + (joined.isEmpty ? "log" : joined)
+    }
+
     static func attributes(_ kvs: [Opentelemetry_Proto_Common_V1_KeyValue]) -> [String: JSONValue] {
-        var out: [String: JSONValue] = [:]
+        var out = [String: JSONValue](minimumCapacity: kvs.count)
         for kv in kvs { out[kv.key] = value(kv.value) }
         return out
     }

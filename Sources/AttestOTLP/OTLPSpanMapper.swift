@@ -88,7 +88,8 @@ public enum OTLPSpanMapper {
             timeNanos: span.startTimeUnixNano,
             traceID: span.traceID,
             spanID: span.spanID,
-            fallbackAction: "telemetry.span",
+            fallbackName: nil,
+            fallbackDefault: "telemetry.span",
             spanStatus: (isError, span.status.message),
             otlp: otlp
         )
