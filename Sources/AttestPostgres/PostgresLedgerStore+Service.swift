@@ -3,6 +3,7 @@ import AttestStore
 import Foundation
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 // Tokens, follower cursors, the query index and queries: the service's state next to the ledger.
 extension PostgresLedgerStore {
@@ -181,6 +182,7 @@ extension PostgresLedgerStore {
                     guard covered else { return nil }
                 }
                 indexed = position
+                if let hook = self.afterIndexPosition.withLock({ $0 }) { try await hook() }
             }
             // Every value is a bound parameter; only fixed column names are spliced in.
             var binds = PostgresBindings()

@@ -41,6 +41,10 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         let origin: String
     }
     let state = Mutex(State())
+    /// Tests only: run by a query after it has read the query index's position and before it reads
+    /// the index rows, where another connection's index transaction may commit (the race the
+    /// `seq < position` clause guards; RecentRowsTests). Nil in every running store.
+    package let afterIndexPosition = Mutex<(@Sendable () async throws -> Void)?>(nil)
 
     /// A store over `url`. Nothing is contacted until `open()`; `run()` must be running first.
     public init(url: PostgresURL, signers: any LogSigners, options: SQLiteLedgerStore.Options = .init(), logger: Logger, maxConnections: Int = 20)

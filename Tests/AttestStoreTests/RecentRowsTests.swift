@@ -1,7 +1,9 @@
 import AttestCore
+import AttestPostgres
 import AttestStore
 import AttestTesting
 import Foundation
+import Synchronization
 import Testing
 
 /// Queries that read the entries beyond the query index from the rows of recent commits must
@@ -136,6 +138,37 @@ struct RecentRowsTests {
         // Once the index holds everything, no rows are needed.
         _ = try await t.store.updateIndex(tenant: "default", batch: 100)
         #expect(try await t.store.query(tenant: "default", q, recent: { RecentRows() }) == all)
+    }
+
+    @Test(
+        "PostgreSQL: an index transaction committing between a query's position read and its index read counts no row twice",
+        .enabled(if: PostgresTestServer.enabled, Comment(rawValue: PostgresTestServer.skipReason))
+    )
+    func indexerCommitsMidQuery() async throws {
+        let t = try await BackendStore.make(.postgres)
+        let store = try #require(t.store as? PostgresLedgerStore)
+        let events = Fixtures.events(20)
+        let received = Timestamp.now()
+        _ = try await store.append(tenant: "default", events: Array(events[..<10]), receivedAt: received)
+        #expect(try await store.updateIndex(tenant: "default", batch: 100) == 10)
+        let second = try await store.append(tenant: "default", events: Array(events[10...]), receivedAt: received)
+        let rows = zip(events[10...], second.receipts).map { IndexRow(seq: $0.1.seq, receivedAt: received, event: $0.0) }
+        // Read committed: the index rows of 10..<20, committed by another connection after the
+        // position (10) was read, are visible to the index read that follows.
+        let indexedMidQuery = Mutex<UInt64?>(nil)
+        store.afterIndexPosition.withLock { hook in
+            hook = {
+                guard indexedMidQuery.withLock({ $0 }) == nil else { return }
+                let size = try await store.updateIndex(tenant: "default", batch: 100)
+                indexedMidQuery.withLock { $0 = size }
+            }
+        }
+        var q = EventQuery()
+        q.limit = 1000
+        let page = try #require(try await store.query(tenant: "default", q, recent: { RecentRows(chunks: [rows]) }))
+        store.afterIndexPosition.withLock { $0 = nil }
+        #expect(indexedMidQuery.withLock { $0 } == 20)
+        #expect(page.items.map(\.seq) == Array((0..<20).reversed()))
     }
 
     @Test("recent rows keep commits as chunks, trim whole chunks, and drop what the index holds")
