@@ -93,4 +93,27 @@ struct TimestampTests {
         #expect(a < b)
         #expect(UUID(uuidString: a) != nil)
     }
+
+    /// Returns the words it is given, in turn.
+    struct Words: RandomNumberGenerator {
+        var words: [UInt64]
+        mutating func next() -> UInt64 { words.removeFirst() }
+    }
+
+    @Test("UUIDv7 lays out RFC 9562's fields: 48-bit milliseconds, version 7, 12 random bits, variant 10, 62 random bits")
+    func uuidLayout() {
+        var rng = Words(words: [0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210])
+        // 1_700_000_000_123 ms = 0x018B_CFE5_687B.
+        let id = UUIDv7.make(at: Timestamp(microseconds: 1_700_000_000_123_456), using: &rng)
+        // Random bits: r1 & 0xF, r1 >> 8 (one byte), (r1 >> 16) & 0x3F, then r2's bytes from the low one.
+        #expect(id == "018bcfe5-687b-7fcd-ab10-32547698badc")
+        var batch = UUIDv7.Batch()
+        let ids = (0..<1_000).map { _ in batch.make() }
+        #expect(Set(ids).count == 1_000)
+        #expect(ids.allSatisfy { UUID(uuidString: $0) != nil && Array($0)[14] == "7" && "89ab".contains(Array($0)[19]) })
+        // Past several buffers of random words (32 each), still different words.
+        var random = BufferedSystemRandom()
+        let words = (0..<200).map { _ in random.next() }
+        #expect(Set(words).count == 200)
+    }
 }

@@ -39,7 +39,8 @@ public struct IngestNormalizer: Sendable {
         tenant: String,
         receivedAt: Timestamp
     ) -> Result<[AuditEvent], ValidationProblems> {
-        normalize(body: body, framing: framing, tenant: tenant, receivedAt: receivedAt, makeID: { UUIDv7.make() })
+        var ids = UUIDv7.Batch()
+        return normalize(body: body, framing: framing, tenant: tenant, receivedAt: receivedAt, makeID: { ids.make() })
     }
 
     /// ``normalize(body:framing:tenant:receivedAt:)`` with the ids of events without one from `makeID`.
