@@ -1,3 +1,4 @@
+import Logging
 import ServiceLifecycle
 import Synchronization
 
@@ -24,10 +25,43 @@ public final class PostgresPoolService: Service, Sendable {
         task.withLock { $0?.cancel() }
     }
 
+    /// How long shutdown waits for the pool to close its connections.
+    static let closeTimeout: Duration = .seconds(10)
+
     public func run() async throws {
         start()
         try? await gracefulShutdown()
         stop()
-        await task.withLock { $0 }?.value
+        guard let running = task.withLock({ $0 }) else { return }
+        // Everything that used the pool has stopped by now. A node was once seen waiting forever
+        // here after SIGTERM with every connection closed: the wait is bounded and reported.
+        if await !Self.finishes(running, within: Self.closeTimeout) {
+            store.logger.warning(
+                "the PostgreSQL connection pool did not close within \(Self.closeTimeout) of shutdown; stopping without waiting for it"
+            )
+        }
     }
+
+    /// Whether `task` finishes within `limit`; it is not waited for past that (awaiting a task's
+    /// value cannot be cancelled).
+    static func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
+        let first = FirstAnswer()
+        return await withCheckedContinuation { continuation in
+            first.waiting.withLock { $0 = continuation }
+            Task {
+                await task.value
+                first.answer(true)
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                first.answer(false)
+            }
+        }
+    }
+}
+
+/// A continuation resumed by the first answer only.
+final class FirstAnswer: Sendable {
+    let waiting = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+    func answer(_ value: Bool) { waiting.withLock { $0.take() }?.resume(returning: value) }
 }

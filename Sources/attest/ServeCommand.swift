@@ -6,6 +6,8 @@ import CAttestSystem
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -117,6 +119,18 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("attest listening on \(scheme)://\(config.host):\(config.port) (\(storage))")
             if let otlp = config.otlpPort { logger.info("attest OTLP/HTTP listening on \(scheme)://\(config.host):\(otlp)") }
         }
-        try await app.runService()
+        // As Hummingbird's `runService()`, with bounds: SIGTERM or SIGINT first lets every part
+        // finish (the HTTP server, then the background services, the sequencer committing what is
+        // queued, the database pool last); a part still running after `shutdownGrace` is
+        // cancelled, and if cancellation is not done `shutdownCancel` later the process stops
+        // (ServiceLifecycle's fatal error) instead of hanging. Acknowledged events are durable
+        // before their answer, so a cut-short shutdown loses none (OPERATIONS.md).
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = Self.shutdownGrace
+        group.maximumCancellationDuration = Self.shutdownCancel
+        try await ServiceGroup(configuration: group).run()
     }
+
+    static let shutdownGrace: Duration = .seconds(60)
+    static let shutdownCancel: Duration = .seconds(15)
 }
