@@ -33,8 +33,9 @@ public final class PostgresPoolService: Service, Sendable {
         try? await gracefulShutdown()
         stop()
         guard let running = task.withLock({ $0 }) else { return }
-        // Everything that used the pool has stopped by now. A node was once seen waiting forever
-        // here after SIGTERM with every connection closed: the wait is bounded and reported.
+        // Everything that used the pool has stopped by now. Nodes were seen hanging after SIGTERM
+        // with every connection closed and no thread working (cause not found; it may or may not
+        // be this wait, as the pool also closes idle connections by itself): bounded and reported.
         if await !Self.finishes(running, within: Self.closeTimeout) {
             store.logger.warning(
                 "the PostgreSQL connection pool did not close within \(Self.closeTimeout) of shutdown; stopping without waiting for it"
