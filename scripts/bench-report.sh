@@ -266,11 +266,15 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   of a proof), the log's id and a size it has reached are kept in memory (a log's id never
   changes and its size only grows), and the subtrees inside a tile are hashed straight from the
   row's bytes. On a 1M-entry store at one moment: 31.7k → 54k proofs/s for one caller, 69k →
-  92–109k for two. What is left per proof: the two tile reads (about 40%: SQLite's B-tree descent
-  and a \`pread\` of each page not in its cache), hashing inside the tiles (about 19%, up to 14
-  SHA-256 per proof), the WAL read lock (about 9%, a system call per transaction), the plan (8%).
-  At 10M entries the leaf tiles are spread over a 19 GB file, and those not in the page cache are
-  read from disk. The store proofs are measured
+  92–109k for two. Then the two tile reads were about 40% of a proof and hashing inside the tiles
+  about 19%. Since 2026-12-02 (late): a level-4 tile read once stays in memory with its levels
+  5–7 already hashed (STORE.md; about 1 KB per 256 entries, 40 MB at 10M, bounded at 64 MiB), so a
+  proof reads one row and hashes at most 7 nodes. A/B at 10M entries, alternating, warm-up 2 s:
+  two callers 83.6k, 70.1k → 114.3k, 107.3k proofs/s; one caller 44.2k, 41.4k → 54.7k, 51.2k; in
+  the first 2 s of a cold start (the cache filling) 86.4k → 102.6k. What is left per proof: the
+  leaf tile read (SQLite's B-tree descent and a \`pread\` of each page not in its cache, from a
+  19 GB file at 10M), up to 7 SHA-256, the WAL read lock (a system call per transaction), the
+  plan, allocation and reference counting. The store proofs are measured
   with the server stopped (until this run its background verification of the grown log shared the
   cores). Over HTTP the load driver itself takes about 0.7 of the 2 cores (\`client_cpu_pct\`), and
   each answer is JSON with the signed checkpoint.

@@ -35,6 +35,8 @@ public struct ServerComponents: Sendable {
     /// The admin token made on this first start (nil on later starts). Shown once.
     public let firstAdminToken: String?
     public let logger: Logger
+    /// Names the parts still running while the server shuts down (``WatchedService``).
+    public let shutdownWatch: ShutdownWatch
 
     /// Opens (or creates) the data directory and wires the service. On first start it creates the
     /// `default` tenant and a super_admin token, written to `DATA_DIR/admin-token` (mode 0600).
@@ -42,6 +44,7 @@ public struct ServerComponents: Sendable {
         try config.validate()
         self.config = config
         self.logger = logger
+        self.shutdownWatch = ShutdownWatch(logger: logger)
         // Load TLS first: a bad certificate must not leave a half-created data directory behind.
         self.tls = try Self.loadTLS(config)
         let dir = DataDirectory(path: config.dataDir)
@@ -259,11 +262,15 @@ public struct ServerComponents: Sendable {
         return router
     }
 
-    /// The background services, in start order (shut down in reverse: the server first).
+    /// The background services, in start order (shut down in reverse: the server first), each
+    /// watched by ``shutdownWatch``.
     public var services: [any Service] {
         // The database pool starts first and stops last, after the sequencer has committed.
-        (databaseService.map { [$0] } ?? []) + [sequencer, indexer, recorder, usageRecorder] + (verifier.map { [$0] } ?? [])
-            + (witnessClient.map { [$0] } ?? [])
+        let named: [(String, (any Service)?)] = [
+            ("database pool", databaseService), ("sequencer", sequencer), ("indexer", indexer), ("data-access recorder", recorder),
+            ("usage recorder", usageRecorder), ("verifier", verifier), ("witness client", witnessClient),
+        ]
+        return named.compactMap { name, service in service.map { WatchedService(name, $0, watch: shutdownWatch) } }
     }
 
     /// The whole application: HTTP (or HTTPS) on the configured address, plus the services.
@@ -285,14 +292,13 @@ public struct ServerComponents: Sendable {
         if let otlpPort = config.otlpPort {
             let router = Router(context: AttestRequestContext.self)
             api.registerOTLP(on: router.group("v1").add(middleware: OTLPStatusMiddleware()).add(middleware: BearerAuthMiddleware(admin: store)))
-            services.append(
-                Application(
-                    router: router,
-                    server: server,
-                    configuration: .init(address: .hostname(config.host, port: otlpPort), serverName: "attest"),
-                    logger: logger
-                )
+            let otlp = Application(
+                router: router,
+                server: server,
+                configuration: .init(address: .hostname(config.host, port: otlpPort), serverName: "attest"),
+                logger: logger
             )
+            services.append(WatchedService("OTLP listener", otlp, watch: shutdownWatch))
         }
         return Application(
             router: buildRouter(),

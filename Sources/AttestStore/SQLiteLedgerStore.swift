@@ -16,10 +16,14 @@ public final class SQLiteLedgerStore: LedgerStore {
         /// How many entries, from where the page starts, a query with only ranges (time, action prefix) first
         /// scans in seq order before it falls back to the time or action index (see `query`).
         public var rangeWindow: Int
-        public init(signEntries: Bool = false, originPrefix: String? = nil, rangeWindow: Int = 20_000) {
+        /// Memory for level-4 proof tiles kept once read (``ProofTileCache``): about 1 KB per 256
+        /// entries, so the default 64 MiB covers logs of about 16 million entries in all; 0 turns it off.
+        public var proofTileCacheBytes: Int
+        public init(signEntries: Bool = false, originPrefix: String? = nil, rangeWindow: Int = 20_000, proofTileCacheBytes: Int = 64 << 20) {
             self.signEntries = signEntries
             self.originPrefix = originPrefix
             self.rangeWindow = rangeWindow
+            self.proofTileCacheBytes = proofTileCacheBytes
         }
     }
 
@@ -32,6 +36,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Connections for short reads on the calling thread (``readQuick(_:)``).
     let quick: SQLiteQuickReaders
     let nodeCache = MerkleNodeCache(minLevel: SQLiteLedgerStore.cachedLevel)
+    /// Level-4 proof tiles kept once read, within ``Options/proofTileCacheBytes``.
+    let tileCache: ProofTileCache
     /// Per tenant, its log's id and a size it is known to have reached (``logAndSize(_:_:atLeast:)``).
     let knownLogs = Mutex<[String: (id: Int64, size: UInt64)]>([:])
     /// The query index database (`<ledger>-index.sqlite`), written by the indexer only.
@@ -78,6 +84,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         self.signers = signers
         self.options = options
+        self.tileCache = ProofTileCache(maxBytes: options.proofTileCacheBytes)
         let wanted = options.originPrefix
         if let p = wanted, !Self.isValidPrefix(p) {
             throw StoreError(.invalidArgument, "origin prefix \"\(p)\" is not valid: use letters, digits, '.', '-', '_' and '/', no spaces or '+'")
@@ -445,11 +452,16 @@ public final class SQLiteLedgerStore: LedgerStore {
             let tileLevel: UInt8 = id.level >= Self.minStoredLevel ? 4 : 0
             let tileIndex = id.leafRange.lowerBound >> (UInt64(tileLevel) + 4)  // a tile spans 2^(tileLevel + 4) leaves
             let key = Self.tileID(logID: logID, level: tileLevel, index: tileIndex)
+            if tileLevel == 4, let kept = tileCache.node(key, tileIndex: tileIndex, id) {
+                out[k] = kept
+                continue
+            }
             let data: Data?
             if let memo = tiles.first(where: { $0.id == key }) {
                 data = memo.data
             } else {
                 data = try Self.tileData(db, logID: logID, level: tileLevel, index: tileIndex)
+                if tileLevel == 4, let data { tileCache.keep(key, data) }
                 tiles.append((key, data))
             }
             guard let data else { continue }

@@ -125,7 +125,10 @@ struct ServeCommand: AsyncParsableCommand {
         // cancelled, and if cancellation is not done `shutdownCancel` later the process stops
         // (ServiceLifecycle's fatal error) instead of hanging. Acknowledged events are durable
         // before their answer, so a cut-short shutdown loses none (OPERATIONS.md).
-        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The application as a whole is watched too: its shutdown starts with the HTTP server, so
+        // the watch reports from the signal on (a hung shutdown names what it waits for).
+        let watched = WatchedService("application", app, watch: components.shutdownWatch)
+        var group = ServiceGroupConfiguration(services: [watched], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = Self.shutdownGrace
         group.maximumCancellationDuration = Self.shutdownCancel
         try await ServiceGroup(configuration: group).run()

@@ -248,4 +248,36 @@ struct SQLiteLedgerStoreTests {
         let proof = try await reopened.inclusionProof(tenant: "default", seq: 777, size: UInt64(size))
         #expect(proof == (try Merkle.inclusionProof(index: 777, size: UInt64(size), leaves: leaves)))
     }
+
+    @Test("level-4 tiles kept in memory answer proofs once read, and no more are kept past the budget")
+    func proofTileCache() async throws {
+        // 1,100 entries: level-4 tiles 0...3 (leaves 0..<1024). A budget of two tiles.
+        let t = try TestStore(proofTileCacheBytes: 2 * ProofTileCache.bytesPerTile)
+        try await t.fill(1_100, batch: 100)
+        let size: UInt64 = 1_100
+        let leaves = try await t.store.entries(tenant: "default", from: 0, limit: 1_100).map(\.hash)
+        func proof(_ store: SQLiteLedgerStore, _ seq: UInt64) async throws -> Bool {
+            try await store.inclusionProof(tenant: "default", seq: seq, size: size) == Merkle.inclusionProof(index: seq, size: size, leaves: leaves)
+        }
+        // Proofs in blocks 0 and 1 read their level-4 tiles and keep them; block 2's is past the budget.
+        for seq: UInt64 in [5, 300, 600] { #expect(try await proof(t.store, seq)) }
+        #expect(t.store.tileCache.count == 2)
+        // Zero the stored level-4 tiles 0...2 (log_id 1): the kept ones still answer, the other is read again.
+        try t.dropTriggers()
+        try t.raw { db in
+            for j: Int64 in 0...2 {
+                try db.execute(sql: "UPDATE tiles SET hashes = zeroblob(512) WHERE tile_id = ?", arguments: [(1 << 44) | (4 << 40) | j])
+            }
+        }
+        #expect(try await proof(t.store, 7))
+        #expect(try await proof(t.store, 400))
+        #expect(try await proof(t.store, 700) == false)
+        #expect(t.store.tileCache.count == 2)
+        // Without the cache (budget 0) every proof reads the stored tile, so the zeroed ones show.
+        let uncached = try SQLiteLedgerStore(path: t.path, signers: Ed25519LogSigners(key: t.key), options: .init(proofTileCacheBytes: 0))
+        #expect(try await proof(uncached, 7) == false)
+        #expect(uncached.tileCache.count == 0)
+        // A proof at the growing edge (block 4 has no level-4 tile yet) does not read tiles 0...2.
+        #expect(try await proof(uncached, 1_050))
+    }
 }

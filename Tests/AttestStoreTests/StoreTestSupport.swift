@@ -10,13 +10,13 @@ struct TestStore {
     let key: Ed25519NoteSigner
     let store: SQLiteLedgerStore
 
-    init(signEntries: Bool = false, prefix: String = "attest.test") throws {
+    init(signEntries: Bool = false, prefix: String = "attest.test", proofTileCacheBytes: Int = 64 << 20) throws {
         dir = try TestEnvironment.temporaryDirectory("attest-store")
         key = try Ed25519NoteSigner.generate(name: "installation")
         store = try SQLiteLedgerStore(
             path: dir.appendingPathComponent("ledger.sqlite").path,
             signers: Ed25519LogSigners(key: key),
-            options: .init(signEntries: signEntries, originPrefix: prefix)
+            options: .init(signEntries: signEntries, originPrefix: prefix, proofTileCacheBytes: proofTileCacheBytes)
         )
     }
 
