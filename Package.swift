@@ -43,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "AttestStore",
-            dependencies: ["AttestCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["AttestCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(name: "CAttestSystem"),

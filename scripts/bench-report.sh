@@ -281,10 +281,15 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
 - **The raw SQLite peer** is a plain rowid table without secondary indexes, as the issue defines
   it. Until 2026-12-02 it used the ledger's old \`WITHOUT ROWID\` layout and measured about
   56k rows/s; that is why the ratio above dropped.
-- **What is left** for ingest: the eight query indexes (now the largest part), WAL checkpoints
-  on the writer (a larger \`wal_autocheckpoint\` gained about 5% and doubled the p99: each
-  checkpoint stalls the writer longer), and in the byte path allocation and the secret scan of
-  every string. Events with non-ASCII text, escapes or fractions take the tree path.
+- **WAL checkpoints** ran inside the writer's commits (SQLite's \`wal_autocheckpoint\`: the
+  commit that takes the WAL past 1,000 pages copies about 4 MB into the database and fsyncs it;
+  a larger threshold had gained about 5% and doubled the p99). Since 2026-12-02 (late) they run on
+  a thread of their own (STORE.md, "Durability"). A/B on a fresh server, alternating, after 15 s of
+  batches of 100: single events at 5,000 requests/s for 20 s, p99 216 and 130 ms → 68 and 50 ms
+  (max 307, 203 → 107, 84 ms); batches of 100 at 8 connections unchanged (32.1k, 35.0k → 31.3k,
+  33.3k events/s: the copy still costs the same CPU, now beside the writer).
+- **What is left** for ingest: the eight query indexes (now the largest part), and in the byte
+  path allocation and the secret scan of every string. Events with non-ASCII text, escapes or fractions take the tree path.
 - **OTLP** (perf, batches of 100 at 32 connections, 2026-12-02): the server uses about 1.8 of
   the 2 cores. Each record becomes a dictionary-based event tree of about 2 KB of canonical JSON
   (the whole record is kept under \`attributes.otlp\`): decoding the protobuf about 5% of the

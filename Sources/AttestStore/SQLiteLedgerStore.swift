@@ -38,6 +38,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     let nodeCache = MerkleNodeCache(minLevel: SQLiteLedgerStore.cachedLevel)
     /// Level-4 proof tiles kept once read, within ``Options/proofTileCacheBytes``.
     let tileCache: ProofTileCache
+    /// Runs the ledger's WAL checkpoints off the writer.
+    let walCheckpointer: WALCheckpointer
     /// Per tenant, its log's id and a size it is known to have reached (``logAndSize(_:_:atLeast:)``).
     let knownLogs = Mutex<[String: (id: Int64, size: UInt64)]>([:])
     /// The query index database (`<ledger>-index.sqlite`), written by the indexer only.
@@ -73,6 +75,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 }
             }
             try SQLiteSchema.migrator.migrate(pool)
+            walCheckpointer = try WALCheckpointer(path: path)
             indexPool = try DatabasePool(path: Self.indexPath(forLedgerAt: path), configuration: config)
             try indexPool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -32768") }
             try SQLiteSchema.indexMigrator.migrate(indexPool)
@@ -100,7 +103,12 @@ public final class SQLiteLedgerStore: LedgerStore {
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('origin_prefix', ?), ('format', 'attest/v1')", arguments: [prefix])
             return prefix
         }
+        // Last, once nothing can fail: WAL checkpoints on a thread of their own instead of inside
+        // the writer's commits (WALCheckpointer); the store's deinit stops the thread.
+        pool.writeWithoutTransaction { db in walCheckpointer.attach(writer: db) }
     }
+
+    deinit { walCheckpointer.stop() }
 
     /// Whether `p` is a valid origin prefix.
     public static func isValidPrefix(_ p: String) -> Bool {

@@ -280,4 +280,35 @@ struct SQLiteLedgerStoreTests {
         // A proof at the growing edge (block 4 has no level-4 tile yet) does not read tiles 0...2.
         #expect(try await proof(uncached, 1_050))
     }
+
+    @Test("WAL checkpoints run on their own thread, not in the writer's commits; with that thread stopped the writer does them")
+    func walCheckpointsOffTheWriter() async throws {
+        let t = try TestStore()
+        let wal = t.path + "-wal"
+        func walPages() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: wal)[.size]) as? Int ?? 0) / 4_120  // 4,096-byte pages and a 24-byte frame header
+        }
+        // Until the WAL passes 1,000 pages the thread is not woken; past it, it checkpoints.
+        var written = 0
+        while t.store.walCheckpointer.counts.thread == 0 && written < 60_000 {
+            try await t.fill(500, batch: 100, from: written)
+            written += 500
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(t.store.walCheckpointer.counts.thread >= 1, "no checkpoint after \(written) entries (\(walPages()) WAL pages)")
+        #expect(t.store.walCheckpointer.counts.writer == 0)
+        // The WAL is reused after checkpoints: it never grows far past the point where the thread is woken.
+        try await t.fill(6_000, batch: 200, from: written)
+        written += 6_000
+        #expect(walPages() < Int(WALCheckpointer.writerFrames), "\(walPages()) WAL pages")
+        #expect(t.store.walCheckpointer.counts.writer == 0)
+        // Stopped (as when the store goes away), the writer checkpoints in its own commits again.
+        t.store.walCheckpointer.stop()
+        let before = walPages()
+        try await t.fill(12_000, batch: 200, from: written)
+        written += 12_000
+        #expect(t.store.walCheckpointer.counts.writer >= 1, "WAL \(before) -> \(walPages()) pages")
+        #expect(try await t.verify().ok)
+        #expect(try await t.store.entries(tenant: "default", from: 0, limit: written + 1).count == written)
+    }
 }
