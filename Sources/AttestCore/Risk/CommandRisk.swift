@@ -55,15 +55,23 @@ public struct CommandRiskClassifier: Sendable {
 
     /// The level and reasons for `command`, or nil when no rule matches.
     public func classify(_ command: String) -> (level: String, reasons: [String])? {
-        let range = NSRange(command.startIndex..<command.endIndex, in: command)
         // Byte search (Foundation's String.contains goes through NSString and costs more than the
-        // expressions it is meant to skip).
-        let lower = Array(command.lowercased().utf8)
+        // expressions it is meant to skip). An ASCII command is folded to lower case byte by byte;
+        // any other goes through Unicode lowercasing (which maps some non-ASCII letters, such as
+        // the Kelvin sign, to ASCII ones the case-insensitive expressions also match).
+        var lower = Array(command.utf8)
+        if lower.allSatisfy({ $0 < 0x80 }) {
+            for k in lower.indices where lower[k] >= 65 && lower[k] <= 90 { lower[k] |= 0x20 }
+        } else {
+            lower = Array(command.lowercased().utf8)
+        }
+        var range: NSRange?  // only for commands that reach an expression
         var best = 0
         var reasons: [String] = []
         for (i, (rule, regex)) in zip(rules, compiled).enumerated() {
             if !hintBytes[i].isEmpty && !hintBytes[i].contains(where: { Self.contains(lower, $0) }) { continue }
-            guard regex.firstMatch(in: command, options: [], range: range) != nil else { continue }
+            if range == nil { range = NSRange(command.startIndex..<command.endIndex, in: command) }
+            guard regex.firstMatch(in: command, options: [], range: range!) != nil else { continue }
             best = max(best, EventSchema.riskLevels.firstIndex(of: rule.level) ?? 0)
             reasons.append("\(rule.id): \(rule.reason)")
         }
