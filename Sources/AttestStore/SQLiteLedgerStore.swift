@@ -40,6 +40,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     let tileCache: ProofTileCache
     /// Runs the ledger's WAL checkpoints off the writer.
     let walCheckpointer: WALCheckpointer
+    /// The same for the query index's database, whose writer is the indexer.
+    let indexCheckpointer: WALCheckpointer
     /// Per tenant, its log's id and a size it is known to have reached (``logAndSize(_:_:atLeast:)``).
     let knownLogs = Mutex<[String: (id: Int64, size: UInt64)]>([:])
     /// The query index database (`<ledger>-index.sqlite`), written by the indexer only.
@@ -79,6 +81,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             indexPool = try DatabasePool(path: Self.indexPath(forLedgerAt: path), configuration: config)
             try indexPool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -32768") }
             try SQLiteSchema.indexMigrator.migrate(indexPool)
+            indexCheckpointer = try WALCheckpointer(path: Self.indexPath(forLedgerAt: path))
             quick = try SQLiteQuickReaders(path: path, count: ProcessInfo.processInfo.activeProcessorCount)
         } catch let e as StoreError {
             throw e
@@ -106,9 +109,13 @@ public final class SQLiteLedgerStore: LedgerStore {
         // Last, once nothing can fail: WAL checkpoints on a thread of their own instead of inside
         // the writer's commits (WALCheckpointer); the store's deinit stops the thread.
         pool.writeWithoutTransaction { db in walCheckpointer.attach(writer: db) }
+        indexPool.writeWithoutTransaction { db in indexCheckpointer.attach(writer: db) }
     }
 
-    deinit { walCheckpointer.stop() }
+    deinit {
+        walCheckpointer.stop()
+        indexCheckpointer.stop()
+    }
 
     /// Whether `p` is a valid origin prefix.
     public static func isValidPrefix(_ p: String) -> Bool {

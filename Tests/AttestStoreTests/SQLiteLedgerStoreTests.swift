@@ -281,7 +281,7 @@ struct SQLiteLedgerStoreTests {
         #expect(try await proof(uncached, 1_050))
     }
 
-    @Test("WAL checkpoints run on their own thread, not in the writer's commits; with that thread stopped the writer does them")
+    @Test("WAL checkpoints (ledger and index) run on their own thread, not in the writer's commits; with that thread stopped the writer does them")
     func walCheckpointsOffTheWriter() async throws {
         let t = try TestStore()
         let wal = t.path + "-wal"
@@ -310,5 +310,10 @@ struct SQLiteLedgerStoreTests {
         #expect(t.store.walCheckpointer.counts.writer >= 1, "WAL \(before) -> \(walPages()) pages")
         #expect(try await t.verify().ok)
         #expect(try await t.store.entries(tenant: "default", from: 0, limit: written + 1).count == written)
+        // The query index's database has its own checkpoint thread.
+        #expect(try await t.store.updateIndex(tenant: "default", batch: 50_000) == UInt64(written))
+        for _ in 0..<200 where t.store.indexCheckpointer.counts.thread == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(t.store.indexCheckpointer.counts.thread >= 1)
+        #expect(t.store.indexCheckpointer.counts.writer == 0)
     }
 }
