@@ -109,7 +109,8 @@ ${scale_query_rows}
 RFC 9162 proofs of random entries at the log's size: over HTTP (\`attest-load proof\`, each answer
 with the signed checkpoint and the leaf hash), and straight from the store without HTTP
 (\`attest-load store-proof\`: the same \`SQLiteLedgerStore\` calls the server makes, in 1 or 2
-tasks; one proof in 64 checked against the signed root):
+tasks, after a 2 s warm-up in which the store's cache of level-4 tiles fills (STORE.md); one
+proof in 64 checked against the signed root):
 
 | where | kind | log size | callers | proofs/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |
 |---|---|---|---|---|---|---|---|---|---|
@@ -315,7 +316,9 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   5,000 requests/s. At 3,000 requests/s for 30 s, p99 was 15.6 ms, max 30 ms. Per request (perf, batches of 1 at 32
   connections): HTTP and NIO about 25% of the server's CPU, the append 12.5%, malloc 9%, the
   byte path 8.5%, the indexer 8%, checkpoint signing 5%: no single hot spot; meeting p99 ≤ 10 ms
-  at 5,000/s needs roughly twice the capacity.
+  at 5,000/s needs roughly twice the capacity. Moving WAL checkpoints off the writer (below) cut
+  the p99 in an A/B on a fresh server (216, 130 → 68, 50 ms), but the full run after it measured
+  p99 37 ms (4,988/s kept): what is left is capacity.
 - **Memory.** glibc's malloc gave each thread that met a locked arena a new one (up to 8 per
   core), and memory freed in one arena is not reused by another: in 60 s of batches of 100 at 8
   connections the server's RSS grew 137 → 192 MB with the default, 120 → 141 MB with one arena per
