@@ -48,7 +48,11 @@ public struct ServerComponents: Sendable {
         // Load TLS first: a bad certificate must not leave a half-created data directory behind.
         self.tls = try Self.loadTLS(config)
         let dir = DataDirectory(path: config.dataDir)
-        let storeOptions = SQLiteLedgerStore.Options(signEntries: config.signEntries, originPrefix: config.originPrefix)
+        let storeOptions = SQLiteLedgerStore.Options(
+            signEntries: config.signEntries,
+            originPrefix: config.originPrefix,
+            proofTileCacheBytes: config.proofCacheMB << 20
+        )
         // With an HSM, the one signing key is in the token; else it is DATA_DIR/signing-key.
         let hsmSigners: PKCS11LogSigners?
         if let hsm = try config.hsmConfig() {

@@ -34,6 +34,9 @@ public struct ServerConfig: Sendable, Hashable {
     public var queueEvents = 50_000
     /// `limits.batch_events` / `ATTEST_BATCH_EVENTS`: events per transaction at most.
     public var batchEvents = 2_000
+    /// `limits.proof_cache_mb` / `ATTEST_PROOF_CACHE_MB`: memory for level-4 proof tiles kept once
+    /// read (SQLite; about 1 KB per 256 entries); 0 turns the cache off.
+    public var proofCacheMB = 64
     /// `signing.per_entry` / `ATTEST_SIGN_ENTRIES`: also sign every entry.
     public var signEntries = false
     /// `origin_prefix` / `ATTEST_ORIGIN_PREFIX`: for a new data directory.
@@ -91,7 +94,7 @@ public struct ServerConfig: Sendable, Hashable {
     /// Every key the YAML file may hold.
     public static let yamlKeys: Set<String> = [
         "data_dir", "host", "port", "tls", "tls.cert", "tls.key", "limits", "limits.max_body_bytes", "limits.queue_events",
-        "limits.batch_events", "signing", "signing.per_entry", "origin_prefix", "redaction", "redaction.pointers",
+        "limits.batch_events", "limits.proof_cache_mb", "signing", "signing.per_entry", "origin_prefix", "redaction", "redaction.pointers",
         "redaction.secret_shapes", "log_level", "database", "database_connections",
         "verification", "verification.interval_seconds", "verification.full_interval_seconds", "witnesses",
         "hsm", "hsm.module", "hsm.token_label", "hsm.key_label", "hsm.pin_file", "hsm.algorithm", "otlp_port", "risk", "risk.defaults",
@@ -145,6 +148,7 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = int("limits.max_body_bytes") { maxBodyBytes = v }
         if let v = int("limits.queue_events") { queueEvents = v }
         if let v = int("limits.batch_events") { batchEvents = v }
+        if let v = int("limits.proof_cache_mb") { proofCacheMB = v }
         if let v = bool("signing.per_entry") { signEntries = v }
         if let v = string("origin_prefix") { originPrefix = v }
         if let v = flat["redaction.pointers"] {
@@ -216,6 +220,7 @@ public struct ServerConfig: Sendable, Hashable {
         if let v = int("ATTEST_MAX_BODY_BYTES") { maxBodyBytes = v }
         if let v = int("ATTEST_QUEUE_EVENTS") { queueEvents = v }
         if let v = int("ATTEST_BATCH_EVENTS") { batchEvents = v }
+        if let v = int("ATTEST_PROOF_CACHE_MB") { proofCacheMB = v }
         if let v = bool("ATTEST_SIGN_ENTRIES") { signEntries = v }
         if let v = env["ATTEST_ORIGIN_PREFIX"] { originPrefix = v }
         if let v = env["ATTEST_REDACT_POINTERS"] { redactPointers = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
@@ -253,6 +258,7 @@ public struct ServerConfig: Sendable, Hashable {
         if maxBodyBytes < 1024 { problems.append("limits.max_body_bytes must be at least 1024") }
         if queueEvents < 1 { problems.append("limits.queue_events must be at least 1") }
         if !(1...100_000).contains(batchEvents) { problems.append("limits.batch_events must be 1-100000") }
+        if !(0...65_536).contains(proofCacheMB) { problems.append("limits.proof_cache_mb must be 0-65536 (0 turns the cache off)") }
         for p in redactPointers {
             if !(p.hasPrefix("/attributes") || p.hasPrefix("/request") || p.hasPrefix("/changes")) || JSONPointer(p) == nil {
                 problems.append("redaction pointer \"\(p)\" must be a JSON pointer under /attributes, /request or /changes")

@@ -9,6 +9,8 @@ import NIOCore
 import Testing
 import Yams
 
+@testable import AttestStore
+
 @Suite("Health, metrics, OpenAPI, configuration")
 struct OpsRouteTests {
     @Test("healthz, readyz and metrics answer without a token; metrics count ingest")
@@ -69,6 +71,7 @@ struct OpsRouteTests {
                 port: 9000
                 limits:
                   max_body_bytes: 1048576
+                  proof_cache_mb: 16
                 signing:
                   per_entry: true
                 redaction:
@@ -78,8 +81,9 @@ struct OpsRouteTests {
         )
         #expect(c.dataDir == "/tmp/x" && c.port == 9000 && c.maxBodyBytes == 1_048_576 && c.signEntries)
         #expect(c.redactPointers == ["/attributes/email"])
-        try c.apply(environment: ["ATTEST_PORT": "9100", "ATTEST_HOST": "0.0.0.0", "ATTEST_SIGN_ENTRIES": "false"])
-        #expect(c.port == 9100 && c.host == "0.0.0.0" && !c.signEntries)
+        #expect(c.proofCacheMB == 16 && ServerConfig().proofCacheMB == 64)
+        try c.apply(environment: ["ATTEST_PORT": "9100", "ATTEST_HOST": "0.0.0.0", "ATTEST_SIGN_ENTRIES": "false", "ATTEST_PROOF_CACHE_MB": "0"])
+        #expect(c.port == 9100 && c.host == "0.0.0.0" && !c.signEntries && c.proofCacheMB == 0)
         #expect(c.host != ServerConfig().host, "the default host is loopback")
         #expect(ServerConfig().host == "127.0.0.1")
         do {
@@ -98,12 +102,23 @@ struct OpsRouteTests {
         invalid.tlsCert = "/c.pem"
         invalid.redactPointers = ["/actor/id"]
         invalid.logLevel = "loud"
+        invalid.proofCacheMB = -1
         do {
             try invalid.validate()
             Issue.record("accepted an invalid configuration")
         } catch {
-            #expect(error.problems.count == 4, "\(error.problems)")
+            #expect(error.problems.count == 5, "\(error.problems)")
+            #expect(error.problems.contains { $0.hasPrefix("limits.proof_cache_mb") }, "\(error.problems)")
         }
+    }
+
+    @Test("limits.proof_cache_mb reaches the SQLite store's proof tile cache")
+    func proofCacheSetting() async throws {
+        let server = try await TestServer { $0.proofCacheMB = 3 }
+        let store = try requireValue(server.components.store as? SQLiteLedgerStore, "the default store is SQLite")
+        #expect(store.tileCache.maxTiles == (3 << 20) / ProofTileCache.bytesPerTile)
+        let off = try await TestServer { $0.proofCacheMB = 0 }
+        #expect((off.components.store as? SQLiteLedgerStore)?.tileCache.maxTiles == 0)
     }
 
     @Test("OTLP port and risk rules: YAML, environment, and every bad rule named")
