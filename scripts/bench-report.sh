@@ -211,8 +211,8 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   query indexer about 27% (eight B-tree inserts per event, in its own file, 250 ms behind), the
   request handler about 29% (the byte path 27%: parsing 4%, the schema 4%, the redaction walk
   and secret scanning 6%, canonical bytes 4%, allocation 5%), the ledger writer about 16% (entry
-  insert, hashing, Merkle nodes, tiles), commits about 16% (half of it WAL checkpoints), and HTTP
-  the rest. The micro benchmarks above give each step alone.
+  insert, hashing, Merkle nodes, tiles), commits about 16% (half of it WAL checkpoints, which
+  have since moved to a thread of their own: "WAL checkpoints" below), and HTTP the rest. The micro benchmarks above give each step alone.
 - **Fixed on 2026-12-02** (batches of 100 at 8 connections, measured one at a time: 11.5k →
   16.4k events/s; at 32 connections 13.4k → 19.2k):
   - the indexer read every entry back and parsed it again; the sequencer now hands it the index
@@ -299,8 +299,8 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   the 2 cores. Each record becomes a dictionary-based event tree of about 2 KB of canonical JSON
   (the whole record is kept under \`attributes.otlp\`): decoding the protobuf about 5% of the
   CPU, mapping into the tree 22%, validation, redaction and canonical bytes 15%, freeing the
-  trees about 5%; the ledger writer about 30% (2 KB rows, WAL checkpoints, the query index,
-  usage points). The writer is busy nearly all the time, about a third of it waiting for a core
+  trees about 5%; the ledger writer about 30% (2 KB rows, WAL checkpoints, since moved off it,
+  the query index, usage points). The writer is busy nearly all the time, about a third of it waiting for a core
   the request handlers hold. A byte path from protobuf to canonical bytes, like REST's, is what
   is left.
 - **PostgreSQL:** one tenant's appends are serialized across nodes by the log's advisory lock (one
