@@ -57,10 +57,13 @@ POSTs of JSON arrays to \`/v1/events\`; every acknowledged batch is durable (one
 and covered by a signed checkpoint, sensitive fields are HMACed, and the query index (its own
 SQLite file and writer) follows at most 250 ms behind (the sequencer hands it each commit's index
 columns, and it writes 250 ms of them in one transaction). ${serve_rss}; the RSS column is after each
-run (the log grows from run to run).
+run (the log grows from run to run). The CPU columns are percent of one core (the machine has
+$(nproc) cores, so 100 × $(nproc) is all of it) over the whole run, warm-up included; "server µs per event"
+is the server's CPU time (user and system, all its threads) divided by the events it took, the
+figure that moves least with the machine's speed.
 
-| events per request | connections | events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | RSS MB | driver CPU % |
-|---|---|---|---|---|---|---|---|---|---|---|
+| events per request | connections | events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | RSS MB | driver CPU % | server CPU % | server µs per event |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${serve_rows}
 
 Single events on a fixed schedule (latency counted from when each request was due, so a stall is
@@ -123,8 +126,8 @@ Claude Code documents) to \`/v1/logs\`; each record becomes a \`tool_call\` even
 the whole record kept under \`attributes.otlp\`, about 2 KB of canonical JSON), answered once
 durable and signed. ${otlp_rss}.
 
-| records per request | connections | records/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | RSS MB | driver CPU % |
-|---|---|---|---|---|---|---|---|---|---|---|
+| records per request | connections | records/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | RSS MB | driver CPU % | server CPU % | server µs per record |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${otlp_rows}
 
 ## Checkpoint signing (\`attest keys bench --count 5000\`)

@@ -232,7 +232,10 @@ extension PostgresLedgerStore {
             var byID: [Int64: StoredEvent] = [:]
             if !page.isEmpty {
                 for try await (seq, hash, entry) in try await conn.query(
-                    "SELECT seq, hash, entry FROM attest.entries WHERE log_id = \(log.id) AND seq = ANY(\(page))",
+                    """
+                    SELECT e.seq, e.hash, e.entry FROM unnest(\(page)::bigint[]) AS u(s)
+                    CROSS JOIN LATERAL (SELECT seq, hash, entry FROM attest.entries WHERE log_id = \(log.id) AND seq = u.s LIMIT 1) AS e
+                    """,
                     logger: self.logger
                 ).decode((Int64, ByteBuffer, ByteBuffer).self) {
                     byID[seq] = try Self.storedEvent(seq: seq, hash: hash, entry: entry)
@@ -290,21 +293,7 @@ extension PostgresLedgerStore {
                 )
                 let from = try await self.indexedSize(conn, logID: log.id)
                 if from >= size { return from }
-                var rows = Array(IndexRow.run(in: prepared, from: UInt64(from), below: UInt64(size), limit: batch))
-                if rows.isEmpty {
-                    for try await (seq, entry) in try await conn.query(
-                        """
-                        SELECT seq, entry FROM attest.entries
-                        WHERE log_id = \(log.id) AND seq >= \(from) AND seq < \(size) ORDER BY seq LIMIT \(n)
-                        """,
-                        logger: self.logger
-                    ).decode((Int64, ByteBuffer).self) {
-                        guard seq == from + Int64(rows.count) else {
-                            throw StoreError(.corrupt, "entry \(from + Int64(rows.count)) is missing (found \(seq))")
-                        }
-                        rows.append(try IndexRow(seq: UInt64(seq), entry: Array(entry.readableBytesView)))
-                    }
-                }
+                let rows = try await self.indexRows(conn, logID: log.id, from: from, end: min(size, from + n), prepared: prepared)
                 // Absent values travel as '' / -1 and are turned back into NULL by NULLIF.
                 let seqs = rows.map { Int64($0.seq) }
                 let received = rows.map(\.receivedAt.microseconds)
@@ -344,6 +333,53 @@ extension PostgresLedgerStore {
         }
         // Entries appended meanwhile are indexed on the next call (the indexer is nudged per commit).
         return UInt64(indexed)
+    }
+}
+
+extension PostgresLedgerStore {
+    /// The index rows of entries `from..<end`: this node's own rows from `prepared` (sorted by
+    /// seq), and only the others read back from the ledger and parsed. With several nodes the
+    /// indexer of one node indexes the others' commits too, interleaved with its own; reading the
+    /// whole range back whenever it began with another node's entry had parsed most entries again.
+    func indexRows(_ conn: PostgresConnection, logID: Int64, from: Int64, end: Int64, prepared: [IndexRow]) async throws -> [IndexRow] {
+        guard end > from else { return [] }
+        let count = Int(end - from)
+        var rows = [IndexRow?](repeating: nil, count: count)
+        // The prepared rows in the range (binary search for the first, then in order).
+        var lo = 0
+        var hi = prepared.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if prepared[mid].seq < UInt64(from) { lo = mid + 1 } else { hi = mid }
+        }
+        var found = 0
+        while lo < prepared.count, prepared[lo].seq < UInt64(end) {
+            let i = Int(prepared[lo].seq) - Int(from)
+            if rows[i] == nil { found += 1 }
+            rows[i] = prepared[lo]
+            lo += 1
+        }
+        if found < count {
+            let missing = (0..<count).filter { rows[$0] == nil }.map { from + Int64($0) }
+            let query: PostgresQuery =
+                found == 0
+                ? """
+                SELECT seq, entry FROM attest.entries
+                WHERE log_id = \(logID) AND seq >= \(from) AND seq < \(end) ORDER BY seq
+                """
+                : """
+                SELECT e.seq, e.entry FROM unnest(\(missing)::bigint[]) AS u(s)
+                CROSS JOIN LATERAL (SELECT seq, entry FROM attest.entries WHERE log_id = \(logID) AND seq = u.s LIMIT 1) AS e
+                """
+            for try await (seq, entry) in try await conn.query(query, logger: logger).decode((Int64, ByteBuffer).self) {
+                guard seq >= from, seq < end else { continue }
+                rows[Int(seq - from)] = try IndexRow(seq: UInt64(seq), entry: Array(entry.readableBytesView))
+            }
+        }
+        return try rows.enumerated().map { i, row in
+            guard let row else { throw StoreError(.corrupt, "entry \(from + Int64(i)) is missing, before \(end)") }
+            return row
+        }
     }
 }
 

@@ -454,7 +454,13 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
             let ids = events.map(\.id)
             var existing: [String: Int64] = [:]
             for try await (id, seq) in try await conn.query(
-                "SELECT event_id, seq FROM attest.event_ids WHERE log_id = \(log.id) AND event_id = ANY(\(ids))",
+                // One index probe per id, whatever the statistics say: as `event_id = ANY(ids)`, a
+                // table not yet analyzed (a new database, for up to a minute) was read whole for
+                // every append, inside the log's lock (docs/POSTGRES.md, "Lookups by a list of keys").
+                """
+                SELECT u.id, e.seq FROM unnest(\(ids)::text[]) AS u(id)
+                CROSS JOIN LATERAL (SELECT seq FROM attest.event_ids WHERE log_id = \(log.id) AND event_id = u.id LIMIT 1) AS e
+                """,
                 logger: logger
             ).decode((String, Int64).self) {
                 existing[id] = seq
@@ -463,7 +469,10 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
             if !existing.isEmpty {
                 let seqs = Array(existing.values)
                 for try await (seq, h) in try await conn.query(
-                    "SELECT seq, hash FROM attest.entries WHERE log_id = \(log.id) AND seq = ANY(\(seqs))",
+                    """
+                    SELECT e.seq, e.hash FROM unnest(\(seqs)::bigint[]) AS u(s)
+                    CROSS JOIN LATERAL (SELECT seq, hash FROM attest.entries WHERE log_id = \(log.id) AND seq = u.s LIMIT 1) AS e
+                    """,
                     logger: logger
                 ).decode((Int64, ByteBuffer).self) {
                     existingHashes[seq] = try Self.hash(h, "the hash of entry \(seq)")
@@ -667,9 +676,10 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         var out: [Merkle.NodeID: Hash256] = [:]
         for try await (level, idx, hash) in try await conn.query(
             """
-            SELECT n.level, n.idx, n.hash FROM attest.nodes n
-            JOIN unnest(\(levels)::smallint[], \(indexes)::bigint[]) AS w(l, x) ON n.level = w.l AND n.idx = w.x
-            WHERE n.log_id = \(logID)
+            SELECT n.level, n.idx, n.hash FROM unnest(\(levels)::smallint[], \(indexes)::bigint[]) AS w(l, x)
+            CROSS JOIN LATERAL (
+                SELECT level, idx, hash FROM attest.nodes WHERE log_id = \(logID) AND level = w.l AND idx = w.x LIMIT 1
+            ) AS n
             """,
             logger: logger
         ).decode((Int16, Int64, ByteBuffer).self) {
@@ -688,7 +698,10 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         for id in missing { seqs.append(contentsOf: id.leafRange.map { Int64($0) }) }
         var leaves: [Int64: Hash256] = [:]
         for try await (seq, hash) in try await conn.query(
-            "SELECT seq, hash FROM attest.entries WHERE log_id = \(logID) AND seq = ANY(\(seqs))",
+            """
+            SELECT e.seq, e.hash FROM unnest(\(seqs)::bigint[]) AS u(s)
+            CROSS JOIN LATERAL (SELECT seq, hash FROM attest.entries WHERE log_id = \(logID) AND seq = u.s LIMIT 1) AS e
+            """,
             logger: logger
         ).decode((Int64, ByteBuffer).self) {
             leaves[seq] = try Self.hash(hash, "the hash of entry \(seq)")

@@ -53,10 +53,21 @@ extension SQLiteLedgerStore {
                             """
                     )
                     for r in batchRows {
-                        try insert.execute(arguments: [
-                            logID, Int64(r.seq), r.time.microseconds, r.action, r.category, r.actorID, r.onBehalfOfID, r.agentID,
-                            r.sessionID, r.resourceType, r.resourceID, r.outcome, r.risk,
-                        ])
+                        var row = RawInsert(insert, db)
+                        row.int(logID)
+                        row.int(Int64(r.seq))
+                        row.int(r.time.microseconds)
+                        row.text(r.action)
+                        row.text(r.category)
+                        row.text(r.actorID)
+                        row.text(r.onBehalfOfID)
+                        row.text(r.agentID)
+                        row.text(r.sessionID)
+                        row.text(r.resourceType)
+                        row.text(r.resourceID)
+                        row.text(r.outcome)
+                        row.int(r.risk.map(Int64.init))
+                        try row.run()
                     }
                     // Concurrent indexers write the same rows; the position only moves forward.
                     try db.execute(

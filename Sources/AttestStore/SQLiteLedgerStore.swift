@@ -324,8 +324,16 @@ public final class SQLiteLedgerStore: LedgerStore {
                     eventBytes: event.canonicalBytes ?? event.value.canonicalBytes
                 )
                 let hash = LedgerEntry.hash(canonicalBytes: bytes)
-                let sig: Data? = signEntries ? Data(try signer.sign(LedgerEntry.signatureMessage(for: hash))) : nil
-                try insert.execute(arguments: [logID, Int64(seq), hash.data, event.id, receivedAt.microseconds, sig, Data(bytes)])
+                let sig: [UInt8]? = signEntries ? Array(try signer.sign(LedgerEntry.signatureMessage(for: hash))) : nil
+                var row = RawInsert(insert, db)
+                row.int(logID)
+                row.int(Int64(seq))
+                hash.withUnsafeBytes { row.blob($0) }
+                row.text(event.id)
+                row.int(receivedAt.microseconds)
+                row.blob(sig)
+                row.blob(bytes)
+                try row.run()
                 if db.changesCount == 0 {
                     guard let row = try Row.fetchOne(lookup, arguments: [logID, event.id]), let h = Hash256(bytes: row[1] as Data) else {
                         throw StoreError(.corrupt, "event \(event.id) conflicts but cannot be read")
@@ -338,7 +346,12 @@ public final class SQLiteLedgerStore: LedgerStore {
                 tree.append(hash) { id, h in
                     guard id.level >= Self.minStoredLevel, nodeError == nil else { return }
                     do {
-                        try insertNode.execute(arguments: [logID, Int64(id.level), Int64(id.index), h.data])
+                        var row = RawInsert(insertNode, db)
+                        row.int(logID)
+                        row.int(Int64(id.level))
+                        row.int(Int64(id.index))
+                        h.withUnsafeBytes { row.blob($0) }
+                        try row.run()
                     } catch { nodeError = error }
                     // A level-4 node completes a leaf tile; a level-8 node a level-4 tile.
                     if id.level == 4 {

@@ -61,9 +61,17 @@ struct CommonOptions: ParsableArguments {
     func report(load: String, fields: [(String, String)], unit: String, make: @escaping @Sendable (Int) -> LoadRequest) async throws {
         let rssBefore = watchPid.flatMap(residentMiB)
         let cpuBefore = processCPUSeconds()
+        let serverBefore = watchPid.flatMap { processCPUSeconds(pid: $0) }
+        let started = ContinuousClock.now
         let result = try await runner.run(make)
+        let elapsed = ContinuousClock.now - started
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         // The driver shares the machine with the server: say how much CPU it took itself.
         let clientCPU = (processCPUSeconds() - cpuBefore) / max(result.seconds, 1e-9)
+        // And how much the server took, over the whole run (warm-up included, like the items sent):
+        // its share of the machine, and its CPU time per item, which moves less with the machine's
+        // speed than the rate does.
+        let serverCPU = watchPid.flatMap { processCPUSeconds(pid: $0) }.flatMap { after in serverBefore.map { after - $0 } }
         let rssAfter = watchPid.flatMap(residentMiB)
         let perSecond = Double(result.items) / max(result.seconds, 1e-9)
         var line = "BENCH load=\(load)"
@@ -78,6 +86,10 @@ struct CommonOptions: ParsableArguments {
         line += " sent_requests=\(result.sentRequests) sent_\(unit)=\(result.sentItems)"
         line += String(format: " client_cpu_pct=%.0f", clientCPU * 100)
         if let rssBefore, let rssAfter { line += String(format: " rss_before_mb=%.0f rss_after_mb=%.0f", rssBefore, rssAfter) }
+        if let serverCPU {
+            line += String(format: " server_cpu_pct=%.0f", serverCPU / max(wall, 1e-9) * 100)
+            if result.sentItems > 0 { line += String(format: " server_us_per_item=%.1f", serverCPU / Double(result.sentItems) * 1e6) }
+        }
         print(line)
         FileHandle.standardError.write(
             Data(

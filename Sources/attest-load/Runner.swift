@@ -158,6 +158,19 @@ func residentMiB(pid: Int32) -> Double? {
     return nil
 }
 
+/// User plus system CPU time of another process (the server) so far, in seconds: fields 14 and 15
+/// of `/proc/PID/stat` (proc(5)), in clock ticks; nil when it cannot be read.
+func processCPUSeconds(pid: Int32) -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return nil }
+    // The command name (field 2) is in parentheses and may contain spaces: count after it.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    return (user + system) / (ticks > 0 ? ticks : 100)
+}
+
 /// User plus system CPU time of this process so far, in seconds.
 func processCPUSeconds() -> Double {
     var usage = rusage()

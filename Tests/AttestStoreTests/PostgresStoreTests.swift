@@ -22,6 +22,41 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("several nodes: the indexer takes this node's rows wherever they fall in the range and reads back only the other nodes' entries")
+    func interleavedIndexRows() async throws {
+        let t = try await BackendStore.make(.postgres)
+        let received = Timestamp(microseconds: 1_790_000_000_000_000)
+        var rows: [IndexRow] = []
+        for from in stride(from: 0, to: 40, by: 5) {
+            let events = Fixtures.events(5, from: from)
+            let result = try await t.store.append(tenant: "default", events: events, receivedAt: received)
+            rows += zip(events, result.receipts).map { IndexRow(seq: $0.1.seq, receivedAt: received, event: $0.0) }
+        }
+        let stored = try await t.store.entries(tenant: "default", from: 0, limit: 40)
+        // "This node" committed every other batch of five (10..<15 among them); the others are another node's.
+        var prepared = rows.filter { ($0.seq / 5) % 2 == 0 }
+        // Marked rows show which were used as given: one in the first batch, one in the middle of the range.
+        let marked = [2, 12].map { seq in
+            (seq, try! IndexRow(seq: UInt64(seq), entry: LedgerStoreTests.entryBytes(stored[seq], actor: "handed-over")))
+        }
+        for (seq, row) in marked { prepared[prepared.firstIndex { $0.seq == UInt64(seq) }!] = row }
+        // One index transaction over the whole range, which starts with this node's rows and has the
+        // other node's in between: before, a range whose first entry was not prepared was read back
+        // whole, and a range that began with prepared rows stopped at the first gap.
+        #expect(try await t.store.updateIndex(tenant: "default", batch: 40, prepared: prepared) == 40)
+        var q = EventQuery()
+        q.order = .ascending
+        q.limit = 1000
+        q.actor = "handed-over"
+        #expect(try await t.store.query(tenant: "default", q).items.map(\.seq) == [2, 12])
+        q.actor = nil
+        #expect(try await t.store.query(tenant: "default", q).items.map(\.seq) == Array(0..<40))
+        // The other node's entries were read back right (their actors are the fixtures').
+        q.actor = "agent-3"
+        #expect(try await t.store.query(tenant: "default", q).items.map(\.seq) == [3, 10, 17, 24, 31, 38])
+        #expect(try await t.verify().ok)
+    }
+
     @Test("the runtime role may not UPDATE, DELETE or TRUNCATE any ledger table")
     func runtimeRoleIsAppendOnly() async throws {
         let t = try await BackendStore.make(.postgres)

@@ -316,4 +316,57 @@ struct SQLiteLedgerStoreTests {
         #expect(t.store.indexCheckpointer.counts.thread >= 1)
         #expect(t.store.indexCheckpointer.counts.writer == 0)
     }
+
+    @Test(
+        "RawInsert binds integers, text, blobs and NULL as GRDB would, reports a refused row with SQLite's message, and leaves the statement usable by GRDB"
+    )
+    func rawInsert() throws {
+        let db = try DatabaseQueue()
+        try db.write { db in
+            try db.execute(sql: "CREATE TABLE t (a INTEGER NOT NULL, b TEXT, c BLOB, d INTEGER, UNIQUE (a))")
+            let insert = try db.cachedStatement(sql: "INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, ?)")
+            let rows: [(Int64, String?, [UInt8]?, Int64?)] = [
+                (1, "plain", [0, 1, 2, 255], 7),
+                (2, "", [], nil),
+                (3, "Kelvin \u{212A} and \u{1F600}", nil, -9_007_199_254_740_993),
+                (4, nil, Array(repeating: 0xAB, count: 5_000), Int64.max),
+            ]
+            for r in rows {
+                var row = RawInsert(insert, db)
+                row.int(r.0)
+                row.text(r.1)
+                row.blob(r.2)
+                row.int(r.3)
+                try row.run()
+            }
+            let stored = try Row.fetchAll(db, sql: "SELECT a, b, c, d, typeof(b), typeof(c) FROM t ORDER BY a")
+            #expect(stored.count == rows.count)
+            for (r, s) in zip(rows, stored) {
+                #expect(s[0] as Int64 == r.0)
+                #expect(s[1] as String? == r.1)
+                #expect((s[2] as Data?).map { Array($0) } == r.2)
+                #expect(s[3] as Int64? == r.3)
+            }
+            // An empty string is text and an empty blob a blob, not NULL.
+            #expect(stored[1][4] as String == "text")
+            #expect(stored[1][5] as String == "blob")
+            #expect(stored[3][4] as String == "null")
+            // A refused row throws SQLite's error and leaves no row and no stale bindings behind.
+            var dup = RawInsert(insert, db)
+            dup.int(1)
+            dup.text("again")
+            dup.null()
+            dup.null()
+            #expect {
+                try dup.run()
+            } throws: { error in
+                guard let e = error as? DatabaseError else { return false }
+                return e.resultCode == .SQLITE_CONSTRAINT && e.message?.contains("UNIQUE") == true
+            }
+            // GRDB runs the same cached statement with its own arguments afterwards.
+            try insert.execute(arguments: [5, "grdb", nil, nil])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 5)
+            #expect(try String.fetchOne(db, sql: "SELECT b FROM t WHERE a = 5") == "grdb")
+        }
+    }
 }

@@ -41,14 +41,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let (y, m, d) = Self.civil(fromDays: days)
         var out = [UInt8]()
         out.reserveCapacity(27)
+        // Digits are written in place (an array per field had made this a visible cost of every
+        // ingested event and every stored entry).
         func put(_ v: Int64, _ width: Int) {
-            var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+            let start = out.count
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
             var x = v
-            for i in stride(from: width - 1, through: 0, by: -1) {
-                digits[i] = UInt8(ascii: "0") + UInt8(x % 10)
+            var i = start + width - 1
+            while i >= start {
+                out[i] = UInt8(ascii: "0") + UInt8(x % 10)
                 x /= 10
+                i -= 1
             }
-            out.append(contentsOf: digits)
         }
         put(y, 4)
         out.append(UInt8(ascii: "-"))
