@@ -305,12 +305,42 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   trees about 5%; the ledger writer about 30% (2 KB rows, WAL checkpoints, since moved off it,
   the query index, usage points). The writer is busy nearly all the time, about a third of it waiting for a core
   the request handlers hold. A byte path from protobuf to canonical bytes, like REST's, is what
-  is left.
+  is left. Profiled again later on 2026-12-02 (batches of 100 at 8 connections, after the WAL
+  checkpoints moved off the writer): the ledger writer is no longer the bound (about 15% of a
+  core); the request handlers take about 62% of the server's samples (mapping 18%, validation,
+  redaction and canonical bytes 20%, decoding 5%, the rest reference counting, allocation and
+  freeing of the trees). An experiment that left \`attributes.otlp\` out of the events gained
+  only 22% (7.8–8.0k against 6.2–6.7k records/s, alternately, on a slow moment of the machine):
+  writing that part straight from the protobuf would gain at most that, so the typed part of the
+  event (the mapping rules) needs the byte path as well.
 - **PostgreSQL:** one tenant's appends are serialized across nodes by the log's advisory lock (one
   chain per tenant), so a second node on the same 2 cores adds contention, not throughput; each
   batch costs six round trips and PostgreSQL maintains the query index behind it.
+  **Fixed on 2026-12-02 (late):** the idempotency check of every append asked for
+  \`event_id = ANY(ids)\`, and on a database not yet analyzed (the benchmark's, for its first
+  minute; any new installation) PostgreSQL read all of the log's \`event_ids\` and filtered them,
+  inside the log's lock (\`EXPLAIN ANALYZE\` at 300,000 rows: 129 ms against 3 ms by index; perf
+  showed the appending backend in \`ExecEvalHashedScalarArrayOp\` and bitmap heap scans, and
+  each run slower than the one before, 7.9k, 5.2k, 4.6k events/s, until autovacuum analyzed the
+  table). Every lookup by a list of keys is now one index probe per key, whatever the statistics
+  (POSTGRES.md, "Lookups by a list of keys"), and a node's indexer reads back only the entries
+  other nodes committed, not the whole range. A/B on a fresh database, alternately: 1 node 7.5k,
+  7.9k → 9.6k, 10.4k events/s; 2 nodes 4.5k, 5.8k → 8.2k, 7.5k. What bounds it now is the CPU:
+  with 2 nodes (perf of the whole machine, a fast moment: 14.2k events/s together) PostgreSQL
+  takes 43% of the machine and the two servers and their load drivers 41%, 8% is idle; the
+  backend that maintains the ten query indexes alone about 31 µs of CPU per event, the appending
+  backends about 21 µs. 30k events/s on 2 nodes needs about half the CPU per event on this
+  machine, or nodes and PostgreSQL on machines of their own.
 - **The load driver** runs on the same 2 cores; each BENCH line records its own share
-  (\`client_cpu_pct\`, percent of one core).
+  (\`client_cpu_pct\`, percent of one core), and, since 2026-12-02 (late), the server's
+  (\`server_cpu_pct\`, read from \`/proc/PID/stat\`) and the server's CPU time per event
+  (\`server_us_per_item\`, the REST and OTLP tables' last columns).
+- **The writers bind rows through SQLite's C API** (2026-12-02, late): the entry, Merkle node and
+  query index rows of every event were inserted with GRDB's \`execute(arguments:)\`, which boxes
+  every argument and copies every blob first; \`RawInsert\` (Sources/AttestStore) binds them
+  straight from the values. A/B, batches of 100 at 8 connections, alternately on a slow moment of
+  the machine: 14.1k, 14.9k, 15.0k → 15.4k, 16.1k, 15.2k events/s; server CPU per event 119,
+  117, 115 → 113, 109, 112 µs.
 - **Single events:** the server's capacity for them is close to the schedule's 5,000 requests/s,
   so the p99 follows the machine's speed at the moment: closed loops at 32 connections reached
   4,853 requests/s in one full run of 2026-12-02 (the schedule then kept 4,551/s with p99 1 s)
