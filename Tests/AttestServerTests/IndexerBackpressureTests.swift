@@ -34,26 +34,25 @@ struct IndexerBackpressureTests {
     @Test("the sequencer waits while the index is more than maxLag behind, until the index moves")
     func admitWaitsForTheIndex() async throws {
         let index = GatedIndex()
-        // A long maxWait, so that admit returning early shows it saw the index move (the bounds
-        // below hold on a loaded machine too).
+        // A maxWait far longer than any test run, so that admit returning at all shows it saw the
+        // index move. No upper bound on the time taken: on a loaded 2-core machine, tests running
+        // beside this one have held the cooperative threads for more than 30 s (CI of b8e47a5).
         let registry = PrometheusCollectorRegistry()
         let indexer = IndexerService(
             reader: index,
             logger: Logger(label: "test"),
             metrics: PrometheusMetricsFactory(registry: registry),
-            maxWait: .seconds(60)
+            maxWait: .seconds(24 * 3600)
         )
         let loop = Task { try await indexer.run() }
         defer { loop.cancel() }
         let clock = ContinuousClock()
 
-        // The index position is known after a first catch-up; in step, nothing waits.
+        // The index position is known after a first catch-up; in step, admit has nothing to wait for.
         indexer.take(CommittedBatch(tenant: "t", size: 10, rows: Self.rows(0..<10)))
         try await indexer.catchUp("t")
         #expect(indexer.lag == 0)
-        var started = clock.now
         await indexer.admit()
-        #expect(clock.now - started < .milliseconds(100))
 
         // The index stops writing and the ledger runs ahead by more than maxLag: admit waits until
         // the index writes again.
@@ -62,18 +61,18 @@ struct IndexerBackpressureTests {
         indexer.take(CommittedBatch(tenant: "t", size: ahead, rows: Self.rows(10..<ahead)))
         #expect(indexer.lag == IndexerService.maxLag + 5_000)
         #expect(registry.emitToString().contains("attest_index_lag_entries \(IndexerService.maxLag + 5_000)"), "\(registry.emitToString())")
-        started = clock.now
+        let started = clock.now
         let waited = Task { await indexer.admit() }
         try await Task.sleep(for: .milliseconds(300))
         index.open.withLock { $0 = true }
         await waited.value
         let took = clock.now - started
-        #expect(took >= .milliseconds(300) && took < .seconds(30), "admit returned after \(took)")
+        #expect(took >= .milliseconds(300), "admit returned after \(took), before the index moved")
         #expect(indexer.lag == 0)
         #expect(registry.emitToString().contains("attest_index_lag_entries 0"))
     }
 
-    @Test("an index that does not move holds the ledger for maxWait per transaction, no longer")
+    @Test("an index that does not move holds the ledger for maxWait per transaction, then lets it go on")
     func admitGivesUp() async throws {
         let index = GatedIndex()
         let indexer = IndexerService(reader: index, logger: Logger(label: "test"), maxWait: .milliseconds(500))
@@ -88,7 +87,12 @@ struct IndexerBackpressureTests {
         let started = clock.now
         await indexer.admit()
         let held = clock.now - started
-        #expect(held >= .milliseconds(500) && held < .seconds(30), "held for \(held)")
+        // It waited maxWait, then returned although the index had not moved (its gate is still
+        // shut, the lag still past maxLag): it gave up instead of waiting for the index. How much
+        // longer than maxWait it took is not checked: that is the machine's load, not the code's
+        // (tests beside this one have held the cooperative threads for more than 30 s in CI).
+        #expect(held >= .milliseconds(500), "held for \(held)")
+        #expect(!index.open.withLock { $0 })
         #expect(indexer.lag > IndexerService.maxLag)
         index.open.withLock { $0 = true }
     }
