@@ -56,7 +56,10 @@ public enum OTLPLogMapper {
         let body: JSONValue? = r.hasBody ? value(r.body) : nil
         let name = names.first
         // Some agents put the full event name in the body (`claude_code.tool_result`).
-        if case .string(let b)? = body, b.utf8.count <= 128, b.contains("."), !b.contains(" ") { names.append(b) }
+        // (Byte checks: Foundation's `contains` cost about 1% of the server's CPU here.)
+        if case .string(let b)? = body, b.utf8.count <= 128, b.utf8.contains(UInt8(ascii: ".")), !b.utf8.contains(UInt8(ascii: " ")) {
+            names.append(b)
+        }
         var otlp: [String: JSONValue] = ["attributes": .object(attrs), "resource": .object(resource)]
         if !scope.isEmpty { otlp["scope"] = .object(scope) }
         if let body { otlp["body"] = body }

@@ -443,7 +443,7 @@ public enum OTLPMappingRules {
     /// `codex.` when the record comes from that agent (Claude Code sends `event.name` = `tool_result`).
     static func rule(forEvent name: String, agentHint: String?) -> (rule: OTLPEventRule, provider: String?)? {
         if let r = logRules[name] { return r }
-        if !name.contains("."), let agentHint, let r = logRules[agentHint + "." + name] { return r }
+        if !name.utf8.contains(UInt8(ascii: ".")), let agentHint, let r = logRules[agentHint + "." + name] { return r }
         if let p = prefixRules.first(where: { name.hasPrefix($0.prefix) }) { return (p.rule, p.provider) }
         return nil
     }

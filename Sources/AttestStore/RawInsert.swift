@@ -19,6 +19,9 @@ struct RawInsert: ~Copyable {
     private let handle: OpaquePointer
     private let db: Database
     private var index: Int32 = 0
+    /// The first bind SQLite refused (a value too large, say): ``run()`` throws it instead of
+    /// stepping a row that would hold NULL where the value should be.
+    private var refused: (code: Int32, message: String)?
 
     init(_ statement: Statement, _ db: Database) {
         self.handle = statement.sqliteStatement
@@ -28,9 +31,15 @@ struct RawInsert: ~Copyable {
     /// SQLite copies the bytes before the bind returns (`SQLITE_TRANSIENT`).
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+    /// Records the result of a bind.
+    private mutating func check(_ code: Int32) {
+        guard code != SQLITE_OK, refused == nil else { return }
+        refused = (code, "binding parameter \(index): " + String(cString: sqlite3_errstr(code)))
+    }
+
     mutating func int(_ value: Int64) {
         index += 1
-        sqlite3_bind_int64(handle, index, value)
+        check(sqlite3_bind_int64(handle, index, value))
     }
 
     mutating func int(_ value: Int64?) {
@@ -43,22 +52,23 @@ struct RawInsert: ~Copyable {
         index += 1
         let i = index
         let h = handle
-        value.withUTF8 { bytes in
+        let code = value.withUTF8 { bytes in
             // A zero-length pointer may be nil, which SQLite would bind as NULL: bind "" instead.
             if let base = bytes.baseAddress {
-                sqlite3_bind_text(h, i, base, Int32(bytes.count), Self.transient)
+                sqlite3_bind_text64(h, i, base, sqlite3_uint64(bytes.count), Self.transient, UInt8(SQLITE_UTF8))
             } else {
                 sqlite3_bind_text(h, i, "", 0, Self.transient)
             }
         }
+        check(code)
     }
 
     mutating func blob(_ bytes: UnsafeRawBufferPointer) {
         index += 1
         if let base = bytes.baseAddress {
-            sqlite3_bind_blob(handle, index, base, Int32(bytes.count), Self.transient)
+            check(sqlite3_bind_blob64(handle, index, base, sqlite3_uint64(bytes.count), Self.transient))
         } else {
-            sqlite3_bind_zeroblob(handle, index, 0)
+            check(sqlite3_bind_zeroblob(handle, index, 0))
         }
     }
 
@@ -69,12 +79,17 @@ struct RawInsert: ~Copyable {
 
     mutating func null() {
         index += 1
-        sqlite3_bind_null(handle, index)
+        check(sqlite3_bind_null(handle, index))
     }
 
-    /// Steps the row; throws GRDB's `DatabaseError` (with SQLite's message) when SQLite refuses it.
-    /// The statement is reset and its bindings cleared either way.
+    /// Steps the row; throws GRDB's `DatabaseError` (with SQLite's message) when SQLite refused a
+    /// value or the row. The statement is reset and its bindings cleared either way.
     func run() throws {
+        if let refused {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            throw DatabaseError(resultCode: ResultCode(rawValue: refused.code), message: refused.message, sql: String(cString: sqlite3_sql(handle)))
+        }
         let code = sqlite3_step(handle)
         let message = code == SQLITE_DONE ? nil : String(cString: sqlite3_errmsg(db.sqliteConnection))
         sqlite3_reset(handle)

@@ -71,6 +71,49 @@ struct CanonicalTests {
         }
     }
 
+    @Test("String escaping finds every byte that needs it, wherever it falls in the 8-byte words the writer scans")
+    func escapingAtEveryPosition() {
+        func reference(_ s: String) -> [UInt8] {
+            var out: [UInt8] = [0x22]
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += Array(#"\""#.utf8)
+                case "\\": out += Array(#"\\"#.utf8)
+                case "\u{8}": out += Array(#"\b"#.utf8)
+                case "\u{C}": out += Array(#"\f"#.utf8)
+                case "\n": out += Array(#"\n"#.utf8)
+                case "\r": out += Array(#"\r"#.utf8)
+                case "\t": out += Array(#"\t"#.utf8)
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    out += Array(("\\u00" + (hex.count == 1 ? "0" : "") + hex).utf8)
+                default: out += Array(String(scalar).utf8)
+                }
+            }
+            return out + [0x22]
+        }
+        // Bytes that must be escaped, bytes next to them in value (0x1F/0x20, 0x21/0x23, 0x5B/0x5D),
+        // DEL, and multi-byte characters whose bytes are 0x80 and above.
+        let specials: [String] = ["\"", "\\", "\u{0}", "\u{1F}", "\n", "\t", "\u{8}"]
+        let plain: [String] = [" ", "!", "#", "[", "]", "\u{7F}", "é", "\u{20AC}", "\u{1F600}", "a"]
+        for length in 0..<20 {
+            for position in 0..<max(length, 1) {
+                for special in specials + plain {
+                    var scalars = Array(repeating: "x", count: length)
+                    if length > 0 { scalars[position] = special }
+                    let s = scalars.joined()
+                    #expect(JSONValue.string(s).canonicalBytes == reference(s), "\(Array(s.unicodeScalars))")
+                }
+            }
+        }
+        var rng = SplitMix64(seed: 7)
+        let pool = specials + plain + ["b", "c", "0"]
+        for _ in 0..<5_000 {
+            let s = (0..<Int(rng.next(upperBound: 40 as UInt64))).map { _ in pool[Int(rng.next(upperBound: UInt64(pool.count)))] }.joined()
+            #expect(JSONValue.string(s).canonicalBytes == reference(s), "\(Array(s.unicodeScalars))")
+        }
+    }
+
     @Test("Unicode is never normalized")
     func noNormalization() {
         let decomposed = JSONValue.string("A\u{30A}")

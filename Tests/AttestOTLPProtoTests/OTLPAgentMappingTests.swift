@@ -107,6 +107,24 @@ struct OTLPAgentMappingTests {
         #expect(e["source"] == .object(["ingest": "otlp", "system": "claude-code", "version": "2.1.214"]))
     }
 
+    @Test("agent hints and IDE terminal types match in any case, anywhere in the name; other terminals are the CLI")
+    func hintsIgnoreCase() throws {
+        for (service, terminal, channel) in [
+            ("Claude-Code", "VSCode", "ide"), ("my CLAUDE agent", "JetBrains-IDEA", "ide"), ("claude-code", "xterm-256color", "cli"),
+            ("claude-code", "Apple_Terminal", "cli"), ("claude-code", "nvim (Vim)", "ide"), ("claude-code", "Zed", "ide"),
+        ] {
+            var common = Self.claudeCommon
+            common["terminal.type"] = .string(terminal)
+            // The bare name `user_prompt` is a Claude Code event only because the service says so.
+            let e = try Self.log("user_prompt", [:], common: common, resource: [kv("service.name", .string(service))])
+            #expect(e["action"] == "prompt.submit", "\(service)")
+            #expect(e["channel"] == .string(channel), "\(terminal)")
+        }
+        // Neither the service nor the scope names an agent: a bare name stays generic telemetry.
+        let other = try Self.log("user_prompt", [:], resource: [kv("service.name", .string("CLAUDIA"))])
+        #expect(other["category"] == "telemetry" && other["action"] == "telemetry.user_prompt")
+    }
+
     @Test("claude_code.tool_result with a Bash command: command.execute, the agent acts for the user, risk set")
     func claudeToolResultBash() throws {
         let params = #"{"bash_command":"git","full_command":"git push --force origin main","timeout":120000,"description":"push"}"#

@@ -363,6 +363,21 @@ struct SQLiteLedgerStoreTests {
                 guard let e = error as? DatabaseError else { return false }
                 return e.resultCode == .SQLITE_CONSTRAINT && e.message?.contains("UNIQUE") == true
             }
+            // A value SQLite refuses to bind (here a fifth parameter of four) is thrown by run(),
+            // which steps no row rather than one with NULL in its place.
+            var extra = RawInsert(insert, db)
+            extra.int(9)
+            extra.text("nine")
+            extra.null()
+            extra.null()
+            extra.int(10)
+            #expect {
+                try extra.run()
+            } throws: { error in
+                guard let e = error as? DatabaseError else { return false }
+                return e.resultCode == .SQLITE_RANGE && e.message?.contains("parameter 5") == true
+            }
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t WHERE a = 9") == 0)
             // GRDB runs the same cached statement with its own arguments afterwards.
             try insert.execute(arguments: [5, "grdb", nil, nil])
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 5)
