@@ -427,16 +427,8 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         return try await transaction(tenant: tenant, lockLog: cached.id) { conn in
             let log = cached
             var head: (size: Int64, frontier: ByteBuffer, last: ByteBuffer?, key: String?)?
-            // The key in effect comes with the head in the same round trip: only it may sign, so a node
-            // still holding a rotated-out key cannot extend the log.
-            for try await row in try await conn.query(
-                """
-                SELECT size, frontier, last_hash,
-                    (SELECT verifier_key FROM attest.log_keys WHERE log_id = \(log.id) ORDER BY from_size DESC LIMIT 1)
-                FROM attest.checkpoints WHERE log_id = \(log.id) ORDER BY size DESC LIMIT 1
-                """,
-                logger: logger
-            ).decode((Int64, ByteBuffer, ByteBuffer?, String?).self) {
+            // The key in effect comes with the head in the same round trip (AppendHeadStatement).
+            for try await row in try await conn.execute(AppendHeadStatement(logID: log.id), logger: logger) {
                 head = row
             }
             guard let head else { throw StoreError(.corrupt, "log \(tenant) has no checkpoint") }
@@ -453,16 +445,7 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
             // Idempotency: IDs already in the log get their first receipt.
             let ids = events.map(\.id)
             var existing: [String: Int64] = [:]
-            for try await (id, seq) in try await conn.query(
-                // One index probe per id, whatever the statistics say: as `event_id = ANY(ids)`, a
-                // table not yet analyzed (a new database, for up to a minute) was read whole for
-                // every append, inside the log's lock (docs/POSTGRES.md, "Lookups by a list of keys").
-                """
-                SELECT u.id, e.seq FROM unnest(\(ids)::text[]) AS u(id)
-                CROSS JOIN LATERAL (SELECT seq FROM attest.event_ids WHERE log_id = \(log.id) AND event_id = u.id LIMIT 1) AS e
-                """,
-                logger: logger
-            ).decode((String, Int64).self) {
+            for try await (id, seq) in try await conn.execute(AppendExistingIDsStatement(logID: log.id, ids: ids), logger: logger) {
                 existing[id] = seq
             }
             var existingHashes: [Int64: Hash256] = [:]
@@ -544,24 +527,25 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
             let lastHash = prev.withUnsafeBytes { ByteBuffer(bytes: $0) }
             let received = receivedAt.microseconds
             // One statement, batch inserts through UNNEST: ids, entries, nodes and the checkpoint.
-            let sigs: [ByteBuffer]? = signEntries ? newSigs : nil
-            try await conn.query(
-                """
-                WITH ids AS (
-                    INSERT INTO attest.event_ids (log_id, event_id, seq)
-                    SELECT \(log.id), i, s FROM unnest(\(newIDs)::text[], \(newSeqs)::bigint[]) AS t(i, s)
-                ), ents AS (
-                    INSERT INTO attest.entries (log_id, seq, hash, event_id, received_at, sig, entry)
-                    SELECT \(log.id), s, h, i, \(received), CASE WHEN \(sigs)::bytea[] IS NULL THEN NULL ELSE (\(sigs)::bytea[])[n] END, e
-                    FROM unnest(\(newSeqs)::bigint[], \(newHashes)::bytea[], \(newIDs)::text[], \(newEntries)::bytea[])
-                        WITH ORDINALITY AS t(s, h, i, e, n)
-                ), nds AS (
-                    INSERT INTO attest.nodes (log_id, level, idx, hash)
-                    SELECT \(log.id), l, x, h FROM unnest(\(nodeLevels)::smallint[], \(nodeIndexes)::bigint[], \(nodeHashes)::bytea[]) AS t(l, x, h)
-                )
-                INSERT INTO attest.checkpoints (log_id, size, root, note, frontier, last_hash, created_at)
-                VALUES (\(log.id), \(newSize), \(rootBuf), \(note), \(frontier), \(lastHash), \(now.microseconds))
-                """,
+            _ = try await conn.execute(
+                AppendInsertStatement(
+                    logID: log.id,
+                    seqs: newSeqs,
+                    hashes: newHashes,
+                    ids: newIDs,
+                    receivedAt: received,
+                    sigs: signEntries ? newSigs : nil,
+                    entries: newEntries,
+                    nodeLevels: nodeLevels,
+                    nodeIndexes: nodeIndexes,
+                    nodeHashes: nodeHashes,
+                    size: newSize,
+                    root: rootBuf,
+                    note: note,
+                    frontier: frontier,
+                    lastHash: lastHash,
+                    createdAt: now.microseconds
+                ),
                 logger: logger
             )
             if let handover {
