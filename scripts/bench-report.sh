@@ -21,6 +21,8 @@ change and the code before it, alternately at the same moment), not from differe
 CI runs \`scripts/bench --smoke\` on the debug build (the end of \`scripts/test\`): it fails when a
 stage prints no figures or a load run gets an error, and its figures are thrown away.
 
+${speed_note}
+
 ## Targets (issue 7)
 
 | figure | target | measured | |
