@@ -54,11 +54,22 @@ struct NormalizerTests {
         normalizer: IngestNormalizer = normalizer,
         sourceLocation: SourceLocation = #_sourceLocation
     ) -> Bool {
+        compare(bytes: Array(body.utf8), framing: framing, normalizer: normalizer, sourceLocation: sourceLocation)
+    }
+
+    /// ``compare(_:framing:normalizer:sourceLocation:)`` on bytes that need not be UTF-8.
+    @discardableResult
+    static func compare(
+        bytes body: [UInt8],
+        framing: EventBatchParser.Framing = .json,
+        normalizer: IngestNormalizer = normalizer,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Bool {
         let received = Timestamp(microseconds: 1_795_000_000_000_000)
         func run(_ bytePath: Bool) -> Result<[AuditEvent], ValidationProblems> {
             var n = 0
             return normalizer.normalize(
-                body: Array(body.utf8),
+                body: body,
                 framing: framing,
                 tenant: "t",
                 receivedAt: received,
@@ -72,7 +83,7 @@ struct NormalizerTests {
         let fast = FastEventPath(redactor: normalizer.redactor(tenant: "t"), ingestKind: normalizer.ingestKind)
         var n = 0
         let took =
-            fast.normalize(body: Array(body.utf8), framing: framing, receivedAt: received) {
+            fast.normalize(body: body, framing: framing, receivedAt: received) {
                 n += 1
                 return "generated-\(n)"
             } != nil
@@ -168,9 +179,8 @@ struct NormalizerTests {
     func bytePathFallbacks() throws {
         let base = #"{"action":"a.b","actor":{"id":"x"},"attributes":ATTR}"#
         let leftToTree = [
-            #"{"s":"caf\u00e9"}"#, #"{"s":"café"}"#, #"{"s":"a\"b"}"#, #"{"s":"a\/b"}"#, #"{"s":"line\nbreak"}"#,
             #"{"n":1.5}"#, #"{"n":-0}"#, #"{"n":1e3}"#, #"{"n":1234567890123456}"#, #"{"n":-9007199254740991}"#,
-            #"{"k":1,"k":2}"#, #"{"é":1}"#,
+            #"{"k":1,"k":2}"#, #"{"é":1}"#, #"{"\u0061":1}"#, #"{"a\"b":1}"#,
             String(repeating: "[", count: 70) + String(repeating: "]", count: 70),
         ]
         for attr in leftToTree {
@@ -199,6 +209,64 @@ struct NormalizerTests {
         #expect(!Self.compare(crlf))
     }
 
+    @Test("strings with escapes and non-ASCII text on the byte path: decoded as the tree parser does, written per RFC 8785")
+    func bytePathEscapes() throws {
+        let base = #"{"action":"a.b","actor":{"id":"x"},"attributes":ATTR}"#
+        let taken: [String] = [
+            #"{"s":"caf\u00e9"}"#, #"{"s":"café"}"#, #"{"s":"a\"b"}"#, #"{"s":"a\/b"}"#, #"{"s":"line\nbreak"}"#,
+            #"{"s":"\u0000\u001f\u007f\b\f\r\t\n"}"#, #"{"s":"\ud83d\ude00 😀 \u2028\u2029 \uFEFF"}"#, #"{"s":"\\\\"}"#,
+            #"{"s":"\u00E9\u00e9 é e\u0301"}"#, #"{"s":["\"quoted\"","it's","\""]}"#, #"{"o":{"z":"\t","a":{"b":"\u0041"}}}"#,
+            #"{"s":"ǅ Ω K ﬁ 𝔸 中文 العربية"}"#, #"{"s":"\""}"#, #"{"s":""}"#,
+        ]
+        for attr in taken {
+            #expect(Self.compare(base.replacingOccurrences(of: "ATTR", with: attr)), "\(attr)")
+        }
+        // Escapes in the members the schema checks and the index reads.
+        let hmac = "hmac-sha256:" + String(repeating: "ab", count: 32)
+        let schema: [String] = [
+            #"{"action":"a.\u0062","actor":{"id":"\u00e9ve","name":"\"Eve\""},"category":"tool_cal\u006c"}"#,
+            #"{"action":"a.b","actor":{"id":"x"},"outcome":{"status":"succ\u0065ss"},"risk":{"level":"hig\u0068"}}"#,
+            #"{"id":"e-\u0031","time":"2026-11-23T08:15:30\u002e5Z","action":"a.b","actor":{"id":"x"}}"#,
+            #"{"action":"a.b","actor":{"id":"x"},"resource":{"type":"file","id":"C:\\Users\\r\u00e9sum\u00e9.txt"}}"#,
+            #"{"action":"a.b","actor":{"id":"x"},"source":{"system":"s\u00e9"},"on_behalf_of":{"id":"\u0041lice"}}"#,
+            // Redaction of what was escaped: secret shapes in decoded text, HMACs of decoded strings
+            // and of objects holding escapes, an escaped HMAC object kept as it is.
+            #"{"action":"a.b","actor":{"id":"x"},"request":{"args":{"command":"export GH_TOKEN=\"ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d\"\ngh pr list"}}}"#,
+            #"{"action":"a.b","actor":{"id":"x"},"attributes":{"password":"p\u00e4ss\"word","api_key":{"k":"a\nb"}}}"#,
+            #"{"action":"a.b","actor":{"id":"x"},"attributes":{"token":{"hmac":"\#(hmac.replacingOccurrences(of: "a", with: "\\u0061"))"}}}"#,
+        ]
+        for body in schema {
+            #expect(Self.compare(body), "\(body)")
+        }
+        // What the tree path refuses or reports, the byte path leaves to it: the same problems.
+        let refused: [String] = [
+            #"{"s":"\ud800"}"#, #"{"s":"\udc00x"}"#, #"{"s":"\ud800\u0041"}"#, #"{"s":"\x"}"#, #"{"s":"\u12"}"#, #"{"s":"\u12g4"}"#,
+            "{\"s\":\"tab\there\"}", #"{"s":"\"}"#,
+        ]
+        for attr in refused {
+            #expect(!Self.compare(base.replacingOccurrences(of: "ATTR", with: attr)), "\(attr)")
+        }
+        let problems: [String] = [
+            #"{"action":"ledger.key_rotatio\u006e","actor":{"id":"x"}}"#, #"{"action":"a.\u00e9","actor":{"id":"x"}}"#,
+            #"{"action":"a.b","actor":{"id":"x\u0000"}}"#, #"{"action":"a.b","actor":{"id":"x\u007f"}}"#,
+            #"{"action":"a.b","actor":{"id":"x"},"category":"tool_call\u0000"}"#,
+            #"{"action":"a.b","actor":{"id":"x"},"time":"2026-11-23T08:15:30\u005a\n"}"#,
+            // 600 characters in 1,200 bytes: within the 1,024-character limit, which only the tree
+            // path counts; 1,100 escaped characters: beyond it.
+            #"{"action":"a.b","actor":{"id":"x","name":""# + String(repeating: "é", count: 600) + #""}}"#,
+            #"{"action":"a.b","actor":{"id":"x","name":""# + String(repeating: #"\u00e9"#, count: 1100) + #""}}"#,
+        ]
+        for body in problems {
+            #expect(!Self.compare(body), "\(body)")
+        }
+        // Invalid UTF-8 (a lone continuation byte, an overlong slash, an encoded surrogate, a cut
+        // sequence) is the tree parser's error on both paths.
+        for bad: [UInt8] in [[0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xF5, 0x80, 0x80, 0x80]] {
+            let body = Array(#"{"action":"a.b","actor":{"id":"x"},"attributes":{"s":"ok"#.utf8) + bad + Array(#""}}"#.utf8)
+            #expect(!Self.compare(bytes: body), "\(bad)")
+        }
+    }
+
     @Test("mutated generated events: both paths agree on every one")
     func bytePathMutations() throws {
         var rng = SplitMix64(state: 99)
@@ -214,6 +282,8 @@ struct NormalizerTests {
             { "{\"id\":\"given\"," + $0.dropFirst() },
             { $0.replacingOccurrences(of: "{\"action\"", with: "{\"time\":\"2026-12-02T10:00:00Z\",\"action\"") },
             { $0.replacingOccurrences(of: "\"repo\"", with: "\"rep\\u006f\"") },
+            { $0.replacingOccurrences(of: "\"cwd\":\"", with: "\"cwd\":\"\\\"quoted\\\" \\u00e9\\n ") },
+            { $0.replacingOccurrences(of: "\"command\":\"", with: "\"command\":\"echo \\\"$HOME\\\" \\\\ caf\u{e9} ") },
             { $0 },
         ]
         for event in events {

@@ -23,6 +23,12 @@ extension JSONValue {
         String(decoding: canonicalBytes, as: UTF8.self)
     }
 
+    /// Appends the RFC 8785 canonical encoding of the string whose UTF-8 is `utf8` (valid UTF-8,
+    /// e.g. a string as decoded by ``JSONParser``): the bytes `.string(s).writeCanonical` writes.
+    public static func writeCanonicalString(utf8: UnsafeBufferPointer<UInt8>, into buffer: inout [UInt8]) {
+        JCS.appendString(utf8: utf8, into: &buffer)
+    }
+
     /// Appends the RFC 8785 canonical encoding of `self` (see ``canonicalBytes``) to `buffer`.
     public func writeCanonical(into buffer: inout [UInt8]) {
         switch self {
@@ -128,44 +134,47 @@ enum JCS {
     /// `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other U+0000–U+001F as lowercase `\u00xx`, everything else as
     /// literal UTF-8 (Swift strings never contain lone surrogates).
     static func appendString(_ string: String, into buffer: inout [UInt8]) {
-        buffer.append(quote)
         var string = string
-        string.withUTF8 { bytes in
-            var runStart = 0
-            var index = 0
-            let count = bytes.count
-            while index < count {
-                // Eight bytes at a time while none needs an escape (most strings have none at all).
-                if index + 8 <= count {
-                    let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
-                    if !needsEscape(word) {
-                        index += 8
-                        continue
-                    }
-                }
-                let byte = bytes[index]
-                if byte >= 0x20 && byte != quote && byte != backslash {
-                    index += 1
+        string.withUTF8 { appendString(utf8: $0, into: &buffer) }
+    }
+
+    /// ``appendString(_:into:)`` on the string's UTF-8 bytes.
+    static func appendString(utf8 bytes: UnsafeBufferPointer<UInt8>, into buffer: inout [UInt8]) {
+        buffer.append(quote)
+        var runStart = 0
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            // Eight bytes at a time while none needs an escape (most strings have none at all).
+            if index + 8 <= count {
+                let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                if !needsEscape(word) {
+                    index += 8
                     continue
                 }
-                if runStart < index { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-                buffer.append(backslash)
-                switch byte {
-                case quote: buffer.append(quote)
-                case backslash: buffer.append(backslash)
-                case 0x08: buffer.append(0x62)  // b
-                case 0x0C: buffer.append(0x66)  // f
-                case 0x0A: buffer.append(0x6E)  // n
-                case 0x0D: buffer.append(0x72)  // r
-                case 0x09: buffer.append(0x74)  // t
-                default:
-                    buffer.append(contentsOf: [0x75, zero, zero, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
-                }
-                runStart = index + 1
-                index += 1
             }
-            if runStart < bytes.count { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+            let byte = bytes[index]
+            if byte >= 0x20 && byte != quote && byte != backslash {
+                index += 1
+                continue
+            }
+            if runStart < index { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            buffer.append(backslash)
+            switch byte {
+            case quote: buffer.append(quote)
+            case backslash: buffer.append(backslash)
+            case 0x08: buffer.append(0x62)  // b
+            case 0x0C: buffer.append(0x66)  // f
+            case 0x0A: buffer.append(0x6E)  // n
+            case 0x0D: buffer.append(0x72)  // r
+            case 0x09: buffer.append(0x74)  // t
+            default:
+                buffer.append(contentsOf: [0x75, zero, zero, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+            }
+            runStart = index + 1
+            index += 1
         }
+        if runStart < bytes.count { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         buffer.append(quote)
     }
 

@@ -13,8 +13,13 @@ import AttestCore
 /// returns `nil` so that the tree path, the reference, takes the whole batch (and reports its
 /// problems). It leaves to the tree path:
 ///
-/// - any string or key with an escape, a control character or a non-ASCII byte (RFC 8785 sorts
-///   keys by UTF-16 units and the tree path decodes escapes; ASCII bytes need neither);
+/// - any key with an escape or a non-ASCII byte (RFC 8785 sorts keys by UTF-16 units, and Swift
+///   compares keys by canonical equivalence; plain ASCII keys need neither);
+/// - any string value the tree parser refuses (an invalid escape, a lone surrogate, invalid UTF-8,
+///   a raw control character). A string value with escapes is decoded by ``JSONParser`` itself,
+///   so that it is exactly the tree path's string, into ``Document/side``; a value with only
+///   non-ASCII bytes is checked by it and stays in the body (valid UTF-8 without escapes is its
+///   own canonical form);
 /// - any number but a plain integer of at most 15 digits (fractions, exponents, `-0`, large
 ///   integers have their own canonical spelling);
 /// - duplicate keys, nesting deeper than 60, strings over 1 MiB (the tree parser's errors);
@@ -49,6 +54,9 @@ struct FastEventPath {
         var keyEnd: Int = -1
         /// Index into ``Document/replacements`` when redaction replaced this value, else -1.
         var replacement: Int = -1
+        /// For a string: `start..<end` is its decoded UTF-8 in ``Document/side`` (it had escapes)
+        /// rather than its bytes in the body, and it is written with RFC 8785's escaping.
+        var side = false
     }
 
     /// One parsed event (or a batch array) over the body's bytes.
@@ -56,6 +64,19 @@ struct FastEventPath {
         var nodes: [Node] = []
         var sortedMembers: [Int] = []
         var replacements: [[UInt8]] = []
+        /// The decoded UTF-8 of the string values that had escapes.
+        var side: [UInt8] = []
+    }
+
+    /// Where the bytes of a document's values are: the body, or the side buffer of decoded strings.
+    struct Source {
+        let body: UnsafeBufferPointer<UInt8>
+        let side: UnsafeBufferPointer<UInt8>
+
+        /// The bytes of a string (decoded), literal or number.
+        func value(_ node: Node) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: (node.side ? side : body)[node.start..<node.end])
+        }
     }
 
     static let maxDepth = 60
@@ -109,7 +130,7 @@ struct FastEventPath {
                 } else {
                     while true {
                         skipWhitespace()
-                        guard i < end, b[i] == UInt8(ascii: "\""), let (ks, ke) = string() else { return false }
+                        guard i < end, b[i] == UInt8(ascii: "\""), let (ks, ke) = string(key: true) else { return false }
                         skipWhitespace()
                         guard i < end, b[i] == UInt8(ascii: ":") else { return false }
                         i += 1
@@ -158,7 +179,9 @@ struct FastEventPath {
                 return true
             case UInt8(ascii: "\""):
                 guard let (s, e) = string() else { return false }
-                doc.nodes.append(Node(kind: .string, start: s, end: e, next: me + 1, keyStart: keyStart, keyEnd: keyEnd))
+                var node = Node(kind: .string, start: s, end: e, next: me + 1, keyStart: keyStart, keyEnd: keyEnd)
+                node.side = sideString
+                doc.nodes.append(node)
                 return true
             case UInt8(ascii: "t"):
                 return literal("true", me, keyStart, keyEnd)
@@ -173,8 +196,14 @@ struct FastEventPath {
             }
         }
 
-        /// A string of plain ASCII (no escape, no control character): its content's range.
-        mutating func string() -> (Int, Int)? {
+        /// Set by ``string()``: the range it returned is in ``Document/side``.
+        var sideString = false
+
+        /// A string: its content's range in the body when it has no escape (plain ASCII, or valid
+        /// UTF-8), else the range of its decoded UTF-8 in ``Document/side`` (``sideString``). A
+        /// key must be plain ASCII.
+        mutating func string(key: Bool = false) -> (Int, Int)? {
+            sideString = false
             i += 1
             let start = i
             // Eight bytes at a time while none is a quote, a backslash, a control or a non-ASCII byte.
@@ -196,10 +225,35 @@ struct FastEventPath {
                     i += 1
                     return (start, i - 1)
                 }
-                if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { return nil }
+                if c == UInt8(ascii: "\\") || c >= 0x80 { return key ? nil : decodedString(start) }
+                if c < 0x20 { return nil }
                 i += 1
             }
             return nil
+        }
+
+        /// The rest of a string with an escape or a non-ASCII byte, which starts at `start` (after
+        /// its quote): the tree parser decodes it, so that its text is exactly the tree path's.
+        mutating func decodedString(_ start: Int) -> (Int, Int)? {
+            var escaped = false
+            while i < end {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") { break }
+                if c == UInt8(ascii: "\\") {
+                    escaped = true
+                    i += 1
+                }
+                i += 1
+            }
+            guard i < end else { return nil }
+            i += 1
+            let literal = UnsafeBufferPointer(rebasing: b[(start - 1)..<i])
+            guard case .string(var text)? = try? JSONParser.parse(literal) else { return nil }
+            guard escaped else { return (start, i - 1) }
+            let from = doc.side.count
+            text.withUTF8 { doc.side.append(contentsOf: $0) }
+            sideString = true
+            return (from, doc.side.count)
         }
 
         mutating func literal(_ text: StaticString, _ me: Int, _ ks: Int, _ ke: Int, kind: Kind = .literal) -> Bool {
@@ -273,19 +327,25 @@ struct FastEventPath {
                 var p = Parser(b, from: 0, to: b.count)
                 guard p.document() else { return nil }
                 var doc = p.doc
-                if doc.nodes[0].kind == .object {
-                    guard let e = event(&doc, 0, b, receivedAt: receivedAt, makeID: makeID) else { return nil }
-                    return [e]
+                let side = doc.side
+                return side.withUnsafeBufferPointer { side -> [AuditEvent]? in
+                    let b = Source(body: b, side: side)
+                    if doc.nodes[0].kind == .object {
+                        guard let e = event(&doc, 0, b, receivedAt: receivedAt, makeID: makeID) else { return nil }
+                        return [e]
+                    }
+                    guard doc.nodes[0].kind == .array, doc.nodes[0].count >= 1, doc.nodes[0].count <= EventBatchParser.maxEvents else {
+                        return nil
+                    }
+                    events.reserveCapacity(doc.nodes[0].count)
+                    var n = 1
+                    for _ in 0..<doc.nodes[0].count {
+                        guard doc.nodes[n].kind == .object, let e = event(&doc, n, b, receivedAt: receivedAt, makeID: makeID) else { return nil }
+                        events.append(e)
+                        n = doc.nodes[n].next
+                    }
+                    return events
                 }
-                guard doc.nodes[0].kind == .array, doc.nodes[0].count >= 1, doc.nodes[0].count <= EventBatchParser.maxEvents else { return nil }
-                events.reserveCapacity(doc.nodes[0].count)
-                var n = 1
-                for _ in 0..<doc.nodes[0].count {
-                    guard doc.nodes[n].kind == .object, let e = event(&doc, n, b, receivedAt: receivedAt, makeID: makeID) else { return nil }
-                    events.append(e)
-                    n = doc.nodes[n].next
-                }
-                return events
             case .ndjson:
                 var start = 0
                 var i = 0
@@ -297,8 +357,12 @@ struct FastEventPath {
                             var p = Parser(b, from: start, to: e)
                             guard p.document(), p.doc.nodes[0].kind == .object, events.count < EventBatchParser.maxEvents else { return nil }
                             var doc = p.doc
-                            guard let event = event(&doc, 0, b, receivedAt: receivedAt, makeID: makeID) else { return nil }
-                            events.append(event)
+                            let side = doc.side
+                            let taken = side.withUnsafeBufferPointer { side -> AuditEvent? in
+                                event(&doc, 0, Source(body: b, side: side), receivedAt: receivedAt, makeID: makeID)
+                            }
+                            guard let taken else { return nil }
+                            events.append(taken)
                         }
                         start = i + 1
                     }
@@ -312,13 +376,13 @@ struct FastEventPath {
     // MARK: One event
 
     /// The member of object `o` named `name`, if any.
-    static func member(_ doc: Document, _ b: UnsafeBufferPointer<UInt8>, _ o: Int, _ name: StaticString) -> Int? {
+    static func member(_ doc: Document, _ b: Source, _ o: Int, _ name: StaticString) -> Int? {
         let node = doc.nodes[o]
         guard node.kind == .object else { return nil }
         var m = o + 1
         for _ in 0..<node.count {
             let k = doc.nodes[m]
-            if compareBytes(b.baseAddress! + k.keyStart, k.keyEnd - k.keyStart, name.utf8Start, name.utf8CodeUnitCount) == 0 {
+            if compareBytes(b.body.baseAddress! + k.keyStart, k.keyEnd - k.keyStart, name.utf8Start, name.utf8CodeUnitCount) == 0 {
                 return m
             }
             m = k.next
@@ -326,18 +390,18 @@ struct FastEventPath {
         return nil
     }
 
-    static func text(_ b: UnsafeBufferPointer<UInt8>, _ node: Node) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: b[node.start..<node.end]), as: UTF8.self)
+    static func text(_ b: Source, _ node: Node) -> String {
+        String(decoding: b.value(node), as: UTF8.self)
     }
 
-    static func key(_ b: UnsafeBufferPointer<UInt8>, _ node: Node) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: b[node.keyStart..<node.keyEnd]), as: UTF8.self)
+    static func key(_ b: Source, _ node: Node) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: b.body[node.keyStart..<node.keyEnd]), as: UTF8.self)
     }
 
     func event(
         _ doc: inout Document,
         _ root: Int,
-        _ b: UnsafeBufferPointer<UInt8>,
+        _ b: Source,
         receivedAt: Timestamp,
         makeID: () -> String
     ) -> AuditEvent? {
@@ -386,7 +450,7 @@ struct FastEventPath {
         doc.nodes[n..<doc.nodes[n].next].contains { $0.replacement >= 0 }
     }
 
-    static func columns(_ doc: Document, _ b: UnsafeBufferPointer<UInt8>, _ root: Int) -> IndexColumns {
+    static func columns(_ doc: Document, _ b: Source, _ root: Int) -> IndexColumns {
         func string(_ name: StaticString) -> String? {
             guard let m = member(doc, b, root, name), doc.nodes[m].kind == .string else { return nil }
             return text(b, doc.nodes[m])
@@ -413,7 +477,7 @@ struct FastEventPath {
 
     /// `true` when node `n` is certainly valid against `type` (`false` also when only the tree
     /// path can tell, e.g. a string at its limit in bytes whose characters may be fewer).
-    static func valid(_ doc: Document, _ b: UnsafeBufferPointer<UInt8>, _ n: Int, _ type: FieldType) -> Bool {
+    static func valid(_ doc: Document, _ b: Source, _ n: Int, _ type: FieldType) -> Bool {
         let node = doc.nodes[n]
         switch type {
         case .any:
@@ -422,10 +486,10 @@ struct FastEventPath {
             return node.kind == .object
         case .string(let maxLength, let syntax):
             guard node.kind == .string, node.end - node.start <= maxLength else { return false }
-            let bytes = UnsafeBufferPointer(rebasing: b[node.start..<node.end])
+            let bytes = b.value(node)
             switch syntax {
             case .any: return true
-            case .identifier: return !bytes.isEmpty && !bytes.contains(0x7F)
+            case .identifier: return !bytes.isEmpty && !bytes.contains { $0 < 0x20 || $0 == 0x7F }
             case .dotted: return EventValidator.isDotted(utf8: bytes)
             case .rfc3339: return Timestamp(rfc3339: text(b, node)) != nil
             }
@@ -466,7 +530,7 @@ struct FastEventPath {
     /// ``Redactor``'s walk on the flat document: the same decisions, recorded as replacements.
     struct RedactionWalk {
         let redactor: Redactor
-        let b: UnsafeBufferPointer<UInt8>
+        let b: Source
 
         mutating func object(_ doc: inout Document, _ o: Int, trie: PointerTrie?, exempt: Set<String>?) {
             var m = o + 1
@@ -501,7 +565,7 @@ struct FastEventPath {
                 // (nothing inside it was replaced: the walk does not enter what it replaces).
                 var input: [UInt8] = []
                 if node.kind == .string {
-                    input.append(contentsOf: UnsafeBufferPointer(rebasing: b[node.start..<node.end]))
+                    input.append(contentsOf: b.value(node))
                 } else {
                     FastEventPath.write(doc, b, n, into: &input, extra: [])
                 }
@@ -510,7 +574,7 @@ struct FastEventPath {
             switch node.kind {
             case .string:
                 guard redactor.policy.redactSecretShapes,
-                    let new = SecretScanner.redacted(bytes: UnsafeBufferPointer(rebasing: b[node.start..<node.end]), record: { _ in })
+                    let new = SecretScanner.redacted(bytes: b.value(node), record: { _ in })
                 else { return }
                 doc.nodes[n].replacement = doc.replacements.count
                 doc.replacements.append(FastEventPath.canonicalString(String(decoding: new, as: UTF8.self)))
@@ -538,7 +602,7 @@ struct FastEventPath {
             guard node.kind == .object, node.count == 1 else { return false }
             let v = doc.nodes[n + 1]
             guard v.kind == .string, FastEventPath.key(b, v) == "hmac" else { return false }
-            let text = UnsafeBufferPointer(rebasing: b[v.start..<v.end])
+            let text = b.value(v)
             let prefix = Redactor.hmacPrefix.utf8
             guard text.count == prefix.count + 64, text.starts(with: prefix) else { return false }
             return text.dropFirst(prefix.count).allSatisfy {
@@ -559,7 +623,7 @@ struct FastEventPath {
     /// the members of `extra` added when `n` is the event (their keys are not among its own).
     static func write(
         _ doc: Document,
-        _ b: UnsafeBufferPointer<UInt8>,
+        _ b: Source,
         _ n: Int,
         into out: inout [UInt8],
         extra: [(key: StaticString, bytes: [UInt8])]
@@ -571,11 +635,13 @@ struct FastEventPath {
         }
         switch node.kind {
         case .null, .literal, .int:
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[node.start..<node.end]))
+            out.append(contentsOf: b.value(node))
+        case .string where node.side:
+            JSONValue.writeCanonicalString(utf8: b.value(node), into: &out)
         case .string:
-            // Plain ASCII without quotes, backslashes or controls is its own canonical form.
+            // Valid UTF-8 without escapes, quotes, backslashes or controls is its own canonical form.
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[node.start..<node.end]))
+            out.append(contentsOf: b.value(node))
             out.append(UInt8(ascii: "\""))
         case .array:
             out.append(UInt8(ascii: "["))
@@ -608,7 +674,7 @@ struct FastEventPath {
             for k in 0..<node.count {
                 let m = doc.sortedMembers[node.sorted + k]
                 let member = doc.nodes[m]
-                let key = UnsafeBufferPointer(rebasing: b[member.keyStart..<member.keyEnd])
+                let key = UnsafeBufferPointer(rebasing: b.body[member.keyStart..<member.keyEnd])
                 if !pending.isEmpty { flushExtra(before: key) }
                 separate()
                 out.append(UInt8(ascii: "\""))
