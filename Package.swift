@@ -136,7 +136,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "AttestBenchmarks",
-            dependencies: ["AttestCore", "AttestStore", "AttestWorkload", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["AttestCore", "AttestIngest", "AttestStore", "AttestWorkload", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/AttestBenchmarks",
             swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

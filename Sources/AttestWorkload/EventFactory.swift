@@ -19,7 +19,8 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
 /// Realistic audit events, as coding agents send them: varied actors, principals, agents,
 /// sessions and resources, nested request arguments and attributes, 300 to 1500 bytes of JSON.
-/// Every value comes from a fixed alphabet, so no JSON escaping is needed.
+/// Values come from fixed alphabets; about a third of the shell commands quote an argument (`git
+/// commit -m "…"`, `grep -rn "…" src`), written with JSON's escaped quotes as agents send them.
 public enum EventFactory {
     static let actions = [
         ("command.execute", "tool_call"), ("tool.execute", "tool_call"), ("file.write", "data_change"),
@@ -84,6 +85,12 @@ public enum EventFactory {
         var command = ""
         while fixed + command.utf8.count < min(target, fixed + 160) || command.isEmpty {
             command += (command.isEmpty ? "" : " ") + words.randomElement(using: &rng)!
+        }
+        // Quoting adds 20 to 24 bytes; the file list below still fills the event to its target.
+        switch Int.random(in: 0..<6, using: &rng) {
+        case 0: command = #"git commit -m \"\#(command)\""#
+        case 1: command = #"grep -rn \"\#(command)\" src"#
+        default: break
         }
         var files: [String] = []
         var size = fixed + command.utf8.count
