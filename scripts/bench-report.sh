@@ -383,6 +383,15 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   at 5,000/s needs roughly twice the capacity. Moving WAL checkpoints off the writer (below) cut
   the p99 in an A/B on a fresh server (216, 130 → 68, 50 ms), but the full run after it measured
   p99 37 ms (4,988/s kept): what is left is capacity.
+  On the Xeon host (2026-12-03) the closed loop at 32 connections reaches only 2,060–2,600
+  requests/s with the server at 120–130% of its 200% CPU: there the bound is the serial commit
+  cycle, not CPU. The sequencer is in \`store.append\` 95% of the time, about 3.2 ms a commit of
+  ~9 events, of which (a probe, not kept) the hop into GRDB's writer queue 0.3 ms, the
+  transaction body 0.55 ms, and COMMIT with its fsync and the way back 2.0–2.15 ms: each commit
+  writes a median of 20 WAL frames (page 1 for the file size, entry leaves, both entry indexes,
+  the checkpoint row with its frontier, interior pages on splits), whatever its size. Preparing
+  what can be prepared (hashes, Merkle, the note body) while the previous commit syncs is the
+  next step there.
 - **Memory.** glibc's malloc gave each thread that met a locked arena a new one (up to 8 per
   core), and memory freed in one arena is not reused by another: in 60 s of batches of 100 at 8
   connections the server's RSS grew 137 → 192 MB with the default, 120 → 141 MB with one arena per
