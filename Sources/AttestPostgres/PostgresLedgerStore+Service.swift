@@ -123,12 +123,10 @@ extension PostgresLedgerStore {
     // MARK: EventReader
 
     static func storedEvent(seq: Int64, hash: ByteBuffer, entry: ByteBuffer) throws -> StoredEvent {
-        guard let h = Hash256(bytes: hash.readableBytesView),
-            let e = try? LedgerEntry(parsing: JSONParser.parse(Array(entry.readableBytesView), limits: .ledger))
-        else {
-            throw StoreError(.corrupt, "entry \(seq) cannot be read")
+        guard let h = Hash256(bytes: hash.readableBytesView) else { throw StoreError(.corrupt, "entry \(seq) cannot be read") }
+        return try entry.withUnsafeReadableBytes { raw in
+            try StoredEvent(seq: UInt64(seq), hash: h, entry: raw.assumingMemoryBound(to: UInt8.self))
         }
-        return StoredEvent(seq: UInt64(seq), hash: h, receivedAt: e.receivedAt, event: e.event)
     }
 
     public func event(tenant: String, id: String) async throws -> StoredEvent? {

@@ -134,24 +134,58 @@ extension AttestAPI {
                 "returned": .int(Int64(page.items.count)),
             ]
         )
-        let items = page.items.map(Self.item)
+        // The page is written as bytes: each event's canonical bytes as stored, without a tree.
+        // The same bytes as serializing `{"items": [item…], "next_cursor": …}` (tests compare them).
+        var out: [UInt8] = []
+        out.reserveCapacity(page.items.reduce(64) { $0 + $1.eventBytes.count + 160 })
         if (request.headers[.accept] ?? "").contains("application/x-ndjson") {
-            var out: [UInt8] = []
-            for i in items {
-                i.writeCanonical(into: &out)
+            for e in page.items {
+                Self.writeItem(e, into: &out)
                 out.append(0x0A)
             }
             var headers: HTTPFields = [.contentType: "application/x-ndjson"]
             if let next { headers[HTTPField.Name("Attest-Next-Cursor")!] = next }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: out)))
         }
-        return json(.object(["items": .array(items), "next_cursor": next.map { .string($0) } ?? .null]))
+        Self.writePage(page.items, next: next, into: &out)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
     }
 
-    static func item(_ e: StoredEvent) -> JSONValue {
+    /// An event of a query page or a read: `{"event": …, "hash": …, "received_at": …, "seq": …}`.
+    static func item(_ e: StoredEvent) throws -> JSONValue {
         .object([
-            "seq": .int(Int64(e.seq)), "hash": .string(e.hash.hex), "received_at": .string(e.receivedAt.rfc3339), "event": e.event,
+            "seq": .int(Int64(e.seq)), "hash": .string(e.hash.hex), "received_at": .string(e.receivedAt.rfc3339), "event": try e.event(),
         ])
+    }
+
+    /// The RFC 8785 bytes of ``item(_:)``, written around the event's stored bytes (members in
+    /// canonical order: event, hash, received_at, seq).
+    static func writeItem(_ e: StoredEvent, into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"event":"#.utf8)
+        out.append(contentsOf: e.eventBytes)
+        out.append(contentsOf: #","hash":""#.utf8)
+        out.append(contentsOf: e.hash.hex.utf8)
+        out.append(contentsOf: #"","received_at":""#.utf8)
+        out.append(contentsOf: e.receivedAt.rfc3339.utf8)
+        out.append(contentsOf: #"","seq":"#.utf8)
+        out.append(contentsOf: String(e.seq).utf8)
+        out.append(0x7D)
+    }
+
+    /// The RFC 8785 bytes of `{"items": [item…], "next_cursor": next or null}`.
+    static func writePage(_ items: [StoredEvent], next: String?, into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"items":["#.utf8)
+        for (i, e) in items.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            writeItem(e, into: &out)
+        }
+        out.append(contentsOf: #"],"next_cursor":"#.utf8)
+        if let next {
+            JSONValue.string(next).writeCanonical(into: &out)
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
+        out.append(0x7D)
     }
 
     /// Reads the filters, naming every bad one.
@@ -235,7 +269,7 @@ extension AttestAPI {
             throw HTTPProblem.notFound("no event \"\(id)\" in tenant \(tenant)")
         }
         if ownOnly {
-            let e = AuditEvent(stored: found.event)
+            let e = AuditEvent(stored: try found.event())
             guard let subject = who.subject, e?.actorID == subject || e?.onBehalfOfID == subject else {
                 // The same answer as for a missing event: a user cannot probe for others' ids.
                 throw HTTPProblem.notFound("no event \"\(id)\" in tenant \(tenant)")
@@ -244,7 +278,7 @@ extension AttestAPI {
         guard let cp = try await store.latestCheckpoint(tenant: tenant) else { throw HTTPProblem.notFound("no checkpoint") }
         let proof = try await mapStore { try await store.inclusionProof(tenant: tenant, seq: found.seq, size: cp.size) }
         recorder.record(tenant: tenant, reader: who, action: "audit.read", details: ["event_id": .string(id), "seq": .int(Int64(found.seq))])
-        guard case .object(var m) = Self.item(found) else { throw HTTPProblem.notFound(id) }
+        guard case .object(var m) = try Self.item(found) else { throw HTTPProblem.notFound(id) }
         m["proof"] = .object([
             "tree_size": .int(Int64(cp.size)), "root": .string(cp.root.hex), "checkpoint": .string(cp.note),
             "inclusion": .array(proof.map { .string($0.hex) }),

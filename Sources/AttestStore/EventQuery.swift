@@ -41,17 +41,53 @@ public struct EventQuery: Hashable, Sendable {
 }
 
 /// An event as read back from the ledger.
+///
+/// It keeps the event as its canonical bytes, exactly as they are in the entry: a reader that
+/// sends events on (the query route) writes them out without a tree (parsing a page of 100
+/// entries into dictionary trees and serializing them again took most of a query's CPU).
 public struct StoredEvent: Hashable, Sendable {
     public let seq: UInt64
     public let hash: Hash256
     public let receivedAt: Timestamp
-    /// The stored (normalized, redacted) event.
-    public let event: JSONValue
+    /// The stored (normalized, redacted) event's RFC 8785 bytes.
+    public let eventBytes: [UInt8]
+
     public init(seq: UInt64, hash: Hash256, receivedAt: Timestamp, event: JSONValue) {
+        self.init(seq: seq, hash: hash, receivedAt: receivedAt, eventBytes: event.canonicalBytes)
+    }
+
+    /// - Precondition: `eventBytes` are the RFC 8785 bytes of a JSON object.
+    public init(seq: UInt64, hash: Hash256, receivedAt: Timestamp, eventBytes: [UInt8]) {
         self.seq = seq
         self.hash = hash
         self.receivedAt = receivedAt
-        self.event = event
+        self.eventBytes = eventBytes
+    }
+
+    /// The event stored at `seq` in the entry whose canonical bytes are `entry`. The event's
+    /// bytes are taken from the entry as they are when ``LedgerEntry/readableParts(canonical:)``
+    /// is sure the entry is canonical; otherwise the entry is parsed in full and the event
+    /// serialized again (the same bytes for any entry the parse accepts).
+    public init(seq: UInt64, hash: Hash256, entry: UnsafeBufferPointer<UInt8>) throws {
+        if let parts = LedgerEntry.readableParts(canonical: entry),
+            let time = Timestamp(rfc3339: String(decoding: UnsafeBufferPointer(rebasing: entry[parts.receivedAt]), as: UTF8.self))
+        {
+            self.init(seq: seq, hash: hash, receivedAt: time, eventBytes: Array(entry[parts.event]))
+            return
+        }
+        guard let e = try? LedgerEntry(parsing: JSONParser.parse(entry, limits: .ledger)) else {
+            throw StoreError(.corrupt, "entry \(seq) cannot be read")
+        }
+        self.init(seq: seq, hash: hash, receivedAt: e.receivedAt, event: e.event)
+    }
+
+    /// The event as a tree, parsed from ``eventBytes``.
+    public func event() throws -> JSONValue {
+        do {
+            return try JSONParser.parse(eventBytes, limits: .ledger)
+        } catch {
+            throw StoreError(.corrupt, "entry \(seq) cannot be read: \(error)")
+        }
     }
 }
 

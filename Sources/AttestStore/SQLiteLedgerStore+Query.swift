@@ -4,10 +4,10 @@ import GRDB
 
 extension SQLiteLedgerStore: EventReader {
     static func storedEvent(seq: Int64, hash: Data, entry: Data) throws -> StoredEvent {
-        guard let h = Hash256(bytes: hash), let e = try? LedgerEntry(parsing: JSONParser.parse(entry, limits: .ledger)) else {
-            throw StoreError(.corrupt, "entry \(seq) cannot be read")
+        guard let h = Hash256(bytes: hash) else { throw StoreError(.corrupt, "entry \(seq) cannot be read") }
+        return try entry.withUnsafeBytes { raw in
+            try StoredEvent(seq: UInt64(seq), hash: h, entry: raw.assumingMemoryBound(to: UInt8.self))
         }
-        return StoredEvent(seq: UInt64(seq), hash: h, receivedAt: e.receivedAt, event: e.event)
     }
 
     public func query(tenant: String, _ q: EventQuery) async throws -> EventPage {

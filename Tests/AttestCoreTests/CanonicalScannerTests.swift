@@ -175,6 +175,71 @@ struct CanonicalScannerTests {
         #expect(LedgerEntry.chainFields(canonical: extra) == nil)
     }
 
+    @Test("a reader's parts of an entry (event bytes, received_at) equal the full parse's; unusual entries take the full parse")
+    func readableParts() throws {
+        func parts(_ bytes: [UInt8]) -> (event: [UInt8], receivedAt: String)? {
+            bytes.withUnsafeBufferPointer { p in
+                LedgerEntry.readableParts(canonical: p).map {
+                    (Array(p[$0.event]), String(decoding: UnsafeBufferPointer(rebasing: p[$0.receivedAt]), as: UTF8.self))
+                }
+            }
+        }
+        /// Whatever the fast path reads must be what the full parse reads.
+        func agrees(_ bytes: [UInt8]) throws -> Bool {
+            guard let fast = parts(bytes) else { return false }
+            let parsed = try LedgerEntry(parsing: try JSONParser.parse(bytes, limits: .ledger))
+            #expect(canonical(bytes))
+            #expect(fast.event == parsed.event.canonicalBytes)
+            #expect(fast.receivedAt == parsed.receivedAt.rfc3339)
+            return true
+        }
+        var rng = SplitMix64(seed: 11)
+        var taken = 0
+        var entries: [[UInt8]] = []
+        for (i, e) in Fixtures.events(60).enumerated() {
+            let time = Timestamp(microseconds: 1_790_000_000_000_000 + Int64(i) * 7_654_321)
+            let entry = LedgerEntry(origin: "attest.example.com/acme", seq: UInt64(i), prev: .zero, receivedAt: time, event: e.value)
+            entries.append(entry.canonicalBytes)
+        }
+        for i in 0..<200 {
+            var event: [String: JSONValue] = ["action": "x.y"]
+            event["attributes"] = randomValue(&rng)
+            let entry = LedgerEntry(origin: "o", seq: UInt64(i), prev: .zero, receivedAt: Timestamp(microseconds: 0), event: .object(event))
+            entries.append(entry.canonicalBytes)
+        }
+        for bytes in entries where try agrees(bytes) { taken += 1 }
+        // Numbers other than short integers, and keys with escapes or non-ASCII bytes, take the full
+        // parse; the rest is taken.
+        #expect(taken >= 100, "\(taken) of \(entries.count) taken")
+        let plainEntry = LedgerEntry(
+            origin: "attest.example.com/acme",
+            seq: 0,
+            prev: .zero,
+            receivedAt: Timestamp(microseconds: 1_790_000_000_123_456),
+            event: ["action": "file.read", "actor": ["id": "agent-0", "type": "agent"], "attributes": ["n": 7, "s": "tab\there \u{E9}"]]
+        )
+        #expect(try agrees(plainEntry.canonicalBytes))
+        // Broken entries: whatever the fast path still takes, the full parse reads the same way.
+        for _ in 0..<3000 {
+            let broken = mutate(entries[Int(rng.next(upperBound: UInt64(entries.count)))], &rng)
+            if parts(broken) != nil { _ = try agrees(broken) }
+        }
+        // Entries the full parse refuses or reads differently are never taken.
+        let plain = String(decoding: plainEntry.canonicalBytes, as: UTF8.self)
+        let odd = [
+            plain.replacingOccurrences(of: #""v":1}"#, with: #""v":2}"#),
+            plain.replacingOccurrences(of: #""seq":0,"#, with: #""seq":-1,"#),
+            plain.replacingOccurrences(of: #""prev":"0000"#, with: #""prev":"000g"#),
+            plain.replacingOccurrences(of: #".123456Z","seq""#, with: #"Z","seq""#),
+            plain.replacingOccurrences(of: #""seq":0,"#, with: #""seq":0,"u":1,"#),
+            plain.replacingOccurrences(of: #""log":"attest"#, with: #""log":"\u0061ttest"#),
+        ]
+        for text in odd {
+            #expect(text != plain)
+            #expect(parts(Array(text.utf8)) == nil, "\(text.suffix(120))")
+        }
+    }
+
     /// A bundle of `count` fixture events (every third entry signed): header, entry lines, checkpoint line.
     func bundle(_ count: Int) throws -> (signer: Ed25519NoteSigner, header: [UInt8], lines: [[UInt8]], checkpoint: [UInt8]) {
         let signer = try Ed25519NoteSigner.generate(name: "attest.example.com/acme")

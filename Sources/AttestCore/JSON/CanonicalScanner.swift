@@ -287,8 +287,41 @@ extension LedgerEntry {
     static func scanned(_ p: UnsafeBufferPointer<UInt8>, members: ArraySlice<CanonicalScanner.Member>) -> (
         seq: UInt64, origin: Range<Int>, prev: Hash256
     )? {
+        guard let m = entryMembers(p, members: members), let prev = Hash256(hexDigits: p.raw(m.prev)) else { return nil }
+        let (origin, seqRange, version, eventIndex, level) = (m.log, m.seq, m.version, m.eventIndex, m.level)
+        guard p[seqRange.lowerBound] != 0x2D, version.count == 1, p[version.lowerBound] == 0x31 else { return nil }
+        var seq: UInt64 = 0
+        for k in seqRange {
+            guard (0x30...0x39).contains(p[k]) else { return nil }
+            seq = seq * 10 + UInt64(p[k] - 0x30)
+        }
+        // A key rotation entry changes the key: the full parse reads it (KeyRotation). The event's members
+        // follow the "event" member (one level deeper); an "action" that is not plain ASCII also goes to the
+        // full parse, since Swift compares strings by canonical equivalence.
+        var k = eventIndex + 1
+        while k < members.endIndex, members[k].level == level + 1 {
+            let member = members[k]
+            if member.key.count == 6, p[member.key].elementsEqual("action".utf8) {
+                let v = member.value
+                guard v.count >= 2, p[v.lowerBound] == 0x22 else { break }
+                let text = p[(v.lowerBound + 1)..<(v.upperBound - 1)]
+                if text.contains(where: { $0 >= 0x80 || $0 == 0x5C }) || text.elementsEqual(KeyRotation.action.utf8) { return nil }
+                break
+            }
+            k += 1
+        }
+        return (seq, origin, prev)
+    }
+    /// The six members of a stored entry found canonical by ``CanonicalScanner`` (`members`: those of
+    /// the entry object, possibly followed by deeper ones), in the only order RFC 8785 allows (event,
+    /// log, prev, received_at, seq, v), or `nil` when anything is unusual: another member, an event
+    /// that is not an object, a log name, `prev` or timestamp with escapes, or a timestamp not in
+    /// its one spelling. String ranges are inside the quotes. Allocates nothing.
+    static func entryMembers(_ p: UnsafeBufferPointer<UInt8>, members: ArraySlice<CanonicalScanner.Member>) -> (
+        event: Range<Int>, log: Range<Int>, prev: Range<Int>, receivedAt: Range<Int>, seq: Range<Int>, version: Range<Int>,
+        eventIndex: Int, level: Int
+    )? {
         guard let level = members.first?.level else { return nil }
-        // The entry's own members, in the only order RFC 8785 allows: event, log, prev, received_at, seq, v.
         var event = 0..<0
         var log = 0..<0
         var prevValue = 0..<0
@@ -336,32 +369,25 @@ extension LedgerEntry {
             guard memchr(p.baseAddress! + inside.lowerBound, 0x5C, inside.count) == nil else { return nil }
             return inside
         }
-        guard p[event.lowerBound] == 0x7B, let origin = plain(log), let prevHex = plain(prevValue),
-            let prev = Hash256(hexDigits: p.raw(prevHex)), let ts = plain(time),
+        guard p[event.lowerBound] == 0x7B, let origin = plain(log), let prevHex = plain(prevValue), let ts = plain(time),
             Timestamp.isCanonical(p.raw(ts))
         else { return nil }
-        guard p[seqRange.lowerBound] != 0x2D, version.count == 1, p[version.lowerBound] == 0x31 else { return nil }
-        var seq: UInt64 = 0
-        for k in seqRange {
-            guard (0x30...0x39).contains(p[k]) else { return nil }
-            seq = seq * 10 + UInt64(p[k] - 0x30)
-        }
-        // A key rotation entry changes the key: the full parse reads it (KeyRotation). The event's members
-        // follow the "event" member (one level deeper); an "action" that is not plain ASCII also goes to the
-        // full parse, since Swift compares strings by canonical equivalence.
-        var k = eventIndex + 1
-        while k < members.endIndex, members[k].level == level + 1 {
-            let member = members[k]
-            if member.key.count == 6, p[member.key].elementsEqual("action".utf8) {
-                let v = member.value
-                guard v.count >= 2, p[v.lowerBound] == 0x22 else { break }
-                let text = p[(v.lowerBound + 1)..<(v.upperBound - 1)]
-                if text.contains(where: { $0 >= 0x80 || $0 == 0x5C }) || text.elementsEqual(KeyRotation.action.utf8) { return nil }
-                break
-            }
-            k += 1
-        }
-        return (seq, origin, prev)
+        return (event, origin, prevHex, ts, seqRange, version, eventIndex, level)
+    }
+
+    /// What a reader of a stored entry sends on, found without a ``JSONValue``: the byte ranges of
+    /// its event (an object, canonical as stored) and of its `received_at` text (inside the
+    /// quotes), or `nil` when ``CanonicalScanner`` is not sure the entry is canonical or its members
+    /// are unusual; then parse it fully (``init(parsing:)``), which reads it or names the problem.
+    /// The event of a canonical entry is its own canonical serialization, so sending those bytes
+    /// on equals parsing and serializing it again.
+    public static func readableParts(canonical p: UnsafeBufferPointer<UInt8>) -> (event: Range<Int>, receivedAt: Range<Int>)? {
+        // The checks of init(parsing:) that entryMembers leaves to its callers: `v` is 1, `seq` is not
+        // negative (the scanner took it as an integer), `prev` is 64 lower-case hex digits.
+        guard let members = CanonicalScanner.scan(p, recordLevels: 1), let m = entryMembers(p, members: members[...]),
+            m.version.count == 1, p[m.version.lowerBound] == 0x31, p[m.seq.lowerBound] != 0x2D, Hash256(hexDigits: p.raw(m.prev)) != nil
+        else { return nil }
+        return (m.event, m.receivedAt)
     }
 }
 
