@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "AttestServer",
             dependencies: [
-                "AttestCore", "AttestStore", "AttestIngest", "AttestPostgres", "AttestHSM", "AttestOTLP", "AttestOTLPProto",
+                "AttestCore", "AttestStore", "AttestIngest", "AttestPostgres", "AttestHSM", "AttestOTLP", "AttestOTLPProto", "CAttestSystem",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,6 +1,11 @@
 #include "attest_system.h"
 
 #include <stdlib.h>
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -11,6 +16,24 @@ int attest_limit_malloc_arenas(int arenas) {
     return mallopt(M_ARENA_MAX, arenas) == 1 ? 1 : 0;
 #else
     (void)arenas;
+    return 0;
+#endif
+}
+
+int attest_set_thread_nice(int nice) {
+#if defined(__linux__)
+    // On Linux, PRIO_PROCESS with a thread id sets that thread's niceness alone.
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == 0 ? 0 : -1;
+#else
+    (void)nice;
+    return -1;
+#endif
+}
+
+int attest_thread_nice(void) {
+#if defined(__linux__)
+    return getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+#else
     return 0;
 #endif
 }

@@ -7,4 +7,11 @@
 // library, or the environment decided).
 int attest_limit_malloc_arenas(int arenas);
 
+// Sets the scheduling niceness of the calling thread only (Linux: setpriority on its thread id).
+// Returns 0 on success, -1 otherwise (another system, or not permitted).
+int attest_set_thread_nice(int nice);
+
+// The scheduling niceness of the calling thread (Linux), or 0 elsewhere.
+int attest_thread_nice(void);
+
 #endif
