@@ -418,6 +418,9 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   pass every 5 s, verification on the cooperative pool had raised a query's p99 from about 17.5 to
   21.5 ms (2 pairs); the A/B of the change under load was within the machine's noise at the time
   (p99 120, 143, 104 → 92, 90, 122 ms at 6,000 events/s).
+  The next full run (of df0a9e2, 2026-12-03, a faster moment of the machine) still had the same
+  tail on the first filter after the fill (\`newest\`: p50 4.4 ms, p99 35 ms; every other filter
+  p99 8.4–17.1 ms): verification on the pool was not its cause, or not its only one.
 - **Memory.** glibc's malloc gave each thread that met a locked arena a new one (up to 8 per
   core), and memory freed in one arena is not reused by another: in 60 s of batches of 100 at 8
   connections the server's RSS grew 137 → 192 MB with the default, 120 → 141 MB with one arena per
