@@ -75,7 +75,9 @@ let package = Package(
         ),
         .target(
             name: "AttestOTLP",
-            dependencies: ["AttestCore", "AttestStore", "AttestOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "AttestCore", "AttestStore", "AttestIngest", "AttestOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -120,7 +122,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "AttestWorkload", swiftSettings: swiftSettings),
+        .target(
+            name: "AttestWorkload",
+            dependencies: ["AttestOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "attest-load",
             dependencies: [
@@ -136,7 +142,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "AttestBenchmarks",
-            dependencies: ["AttestCore", "AttestIngest", "AttestStore", "AttestWorkload", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: [
+                "AttestCore", "AttestIngest", "AttestStore", "AttestWorkload", "AttestOTLP", "AttestOTLPProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Benchmark", package: "benchmark"),
+            ],
             path: "Benchmarks/AttestBenchmarks",
             swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

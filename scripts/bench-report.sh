@@ -344,6 +344,18 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   only 22% (7.8–8.0k against 6.2–6.7k records/s, alternately, on a slow moment of the machine):
   writing that part straight from the protobuf would gain at most that, so the typed part of the
   event (the mapping rules) needs the byte path as well.
+  Tried on 2026-12-03 and not kept: each record's \`attributes.otlp\` written as JSON text straight
+  from the protobuf, the rules' members as a small tree, and the whole event sent through REST's
+  byte path (\`FastEventPath\`). It gave exactly the tree path's events (a differential test on
+  generated requests) but cost more: 117 µs of CPU a record against 65 µs for the tree path
+  (micro benchmark, a request of 100 of the load driver's records), because REST's byte path
+  parses JSON text, about 25 ns a byte, and an OTLP event is about 2 KB, while the tree path
+  never parses (its tree comes from the decoded protobuf). A byte path for OTLP would have to
+  redact and write canonical JSON from the protobuf directly. The micro benchmark "OTLP logs, a
+  request of 100 records" measures what the route does per request before the ledger; in a
+  server run (perf, b100@8, 2026-12-03) that is well under half of the server's 230–280 µs a
+  record: the rest is protobuf decoding, the ledger and index writes of 2 KB events, usage
+  points, HTTP, and allocation.
 - **PostgreSQL:** one tenant's appends are serialized across nodes by the log's advisory lock (one
   chain per tenant), so a second node on the same 2 cores adds contention, not throughput; each
   batch costs six round trips and PostgreSQL maintains the query index behind it.

@@ -1,9 +1,12 @@
 import AttestCore
 import AttestIngest
+import AttestOTLP
+import AttestOTLPProto
 import AttestStore
 import AttestWorkload
 import Benchmark
 import Foundation
+import SwiftProtobuf
 import Synchronization
 
 /// Micro benchmarks of the ledger's hot paths (ordo-one/benchmark, with its malloc interposer
@@ -64,6 +67,17 @@ let benchmarks: @Sendable () -> Void = {
         for i in benchmark.scaledIterations {
             let (parsed, problems) = EventBatchParser.parse(batches[i % batches.count], framing: .json)
             blackHole(normalizer.normalize(parsed, problems: problems, tenant: "t", receivedAt: received))
+        }
+    }
+    // What `POST /v1/logs` does with a decoded request of 100 Claude Code tool results (the load
+    // driver's OTLP body) before the ledger: map, id, validate, redact, canonical bytes.
+    let otlpRequest = try! OTLPLogsRequest(serializedBytes: OTLPFactory.body(records: 100, seed: 7))
+    let otlpNormalizer = IngestNormalizer(keys: TenantKeys(secret: Array(repeating: 7, count: 32)), ingestKind: "otlp")
+    let otlpDigest = Hash256.sha256(Array("body".utf8))
+    Benchmark("OTLP logs, a request of 100 records (map, validate, redact, canonical bytes)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let mapped = OTLPLogMapper.map(otlpRequest)
+            blackHole(OTLPIngest.prepare(mapped, body: otlpDigest, normalizer: otlpNormalizer, tenant: "t", receivedAt: received))
         }
     }
     Benchmark("Entry hashing (canonical entry + SHA-256 leaf hash)") { benchmark in

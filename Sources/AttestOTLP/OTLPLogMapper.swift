@@ -53,7 +53,9 @@ public enum OTLPLogMapper {
         let attrs = attributes(r.attributes)
         func lookup(_ key: String) -> String? { string(attrs[key]) ?? string(resource[key]) }
         var names = [r.eventName, lookup("event.name") ?? "", lookup("event_name") ?? ""].filter { !$0.isEmpty }
-        let body: JSONValue? = r.hasBody ? value(r.body) : nil
+        // (`Optional.none`, not `nil`: a bare nil here is JSONValue's nil literal, `.null`, which
+        // gave every record without a body `"body": null` until 2026-12-03.)
+        let body: JSONValue? = r.hasBody ? value(r.body) : Optional.none
         let name = names.first
         // Some agents put the full event name in the body (`claude_code.tool_result`).
         // (Byte checks: Foundation's `contains` cost about 1% of the server's CPU here.)

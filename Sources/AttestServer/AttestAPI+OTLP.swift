@@ -83,43 +83,15 @@ extension AttestAPI {
         }
     }
 
-    /// An OTLP event's id: `otlp-` and the first 32 hex digits of SHA-256(SHA-256(body) ‖ pointer),
-    /// where the body is the request's bytes after gzip and the pointer the record's place in it
-    /// (`/resourceLogs/0/scopeLogs/0/logRecords/3`). An exporter's retry sends the same bytes, so
-    /// it adds nothing twice. (Until 2026-12-02 the id hashed the mapped event's canonical JSON,
-    /// which cost a second serialization of every record, about 10% of the server's CPU.)
-    static func otlpEventID(body digest: Hash256, pointer: String) -> String {
-        var material = digest.bytes
-        material += Array(pointer.utf8)
-        return "otlp-" + String(Hash256.sha256(material).hex.prefix(32))
-    }
-
-    /// Validates and appends mapped records; returns the rejected ones' messages. Each event's id is
-    /// derived from the request's body and the record's place in it (``otlpEventID(body:pointer:)``),
-    /// so an exporter's retry of the same request (after a timeout or a 503) adds nothing twice.
-    func otlpAppend(_ mapped: [OTLPMapped], body digest: Hash256, tenant: String, context: AttestRequestContext) async throws -> [String] {
-        let receivedAt = Timestamp.now()
-        var events: [AuditEvent] = []
-        var rejected: [String] = []
-        var usage: [(id: String, points: [UsagePoint])] = []
-        for m in mapped {
-            var event = m.event
-            if case .object(var o) = event {
-                o["id"] = .string(Self.otlpEventID(body: digest, pointer: m.pointer))
-                event = .object(o)
-            }
-            switch normalizer.normalize([(prefix: m.pointer, value: event)], tenant: tenant, receivedAt: receivedAt) {
-            case .success(let e):
-                events += e
-                if !m.usage.isEmpty, let id = e.first?.id { usage.append((id, m.usage)) }
-            case .failure(let p):
-                rejected.append(p.problems.map { "\($0.pointer): \($0.message)" }.joined(separator: "; "))
-            }
-        }
+    /// Appends prepared records (``OTLPIngest``); returns the rejected ones' messages. Each event's id
+    /// is derived from the request's body and the record's place in it
+    /// (``OTLPIngest/eventID(body:pointer:)``), so an exporter's retry of the same request (after a
+    /// timeout or a 503) adds nothing twice.
+    func otlpAppend(_ prepared: OTLPPrepared, tenant: String, receivedAt: Timestamp) async throws -> [String] {
         var duplicates: Set<String> = []
-        if !events.isEmpty {
+        if !prepared.events.isEmpty {
             do {
-                let receipt = try await sequencer.submit(tenant: tenant, events: events, receivedAt: receivedAt)
+                let receipt = try await sequencer.submit(tenant: tenant, events: prepared.events, receivedAt: receivedAt)
                 duplicates = Set(receipt.receipts.filter(\.duplicate).map(\.id))
             } catch let e as IngestError {
                 // Retryable: OTLP exporters retry 429, 502, 503 and 504 only.
@@ -132,8 +104,8 @@ extension AttestAPI {
         // Analytics are not ledger data: once the events are durable, the points are written just
         // behind them, many requests at a time (UsageRecorder); a failure there is logged.
         // Only records appended now count: a retried request's duplicates were counted the first time.
-        usageRecorder.record(tenant: tenant, points: usage.filter { !duplicates.contains($0.id) }.flatMap(\.points))
-        return rejected
+        usageRecorder.record(tenant: tenant, points: prepared.usage.filter { !duplicates.contains($0.id) }.flatMap(\.points))
+        return prepared.rejected
     }
 
     static func rejectionMessage(_ rejected: [String], _ what: String) -> String {
@@ -144,8 +116,10 @@ extension AttestAPI {
 
     func otlpLogs(_ request: Request, _ context: AttestRequestContext) async throws -> Response {
         let r = try await otlpRequest(OTLPLogsRequest.self, request, context)
-        let decoded = r.message
-        let rejected = try await otlpAppend(OTLPLogMapper.map(decoded, risk: risk), body: r.digest, tenant: r.tenant, context: context)
+        let receivedAt = Timestamp.now()
+        let mapped = OTLPLogMapper.map(r.message, risk: risk)
+        let prepared = OTLPIngest.prepare(mapped, body: r.digest, normalizer: normalizer, tenant: r.tenant, receivedAt: receivedAt)
+        let rejected = try await otlpAppend(prepared, tenant: r.tenant, receivedAt: receivedAt)
         var response = OTLPLogsResponse()
         if !rejected.isEmpty {
             response.partialSuccess.rejectedLogRecords = Int64(rejected.count)
@@ -158,8 +132,10 @@ extension AttestAPI {
 
     func otlpTraces(_ request: Request, _ context: AttestRequestContext) async throws -> Response {
         let r = try await otlpRequest(OTLPTracesRequest.self, request, context)
-        let decoded = r.message
-        let rejected = try await otlpAppend(OTLPSpanMapper.map(decoded, risk: risk), body: r.digest, tenant: r.tenant, context: context)
+        let receivedAt = Timestamp.now()
+        let mapped = OTLPSpanMapper.map(r.message, risk: risk)
+        let prepared = OTLPIngest.prepare(mapped, body: r.digest, normalizer: normalizer, tenant: r.tenant, receivedAt: receivedAt)
+        let rejected = try await otlpAppend(prepared, tenant: r.tenant, receivedAt: receivedAt)
         var response = OTLPTracesResponse()
         if !rejected.isEmpty {
             response.partialSuccess.rejectedSpans = Int64(rejected.count)

@@ -75,6 +75,19 @@ struct OTLPLogMapperTests {
         #expect(e["source"] == .object(["ingest": "otlp", "system": "claude-code"]))
     }
 
+    @Test("a record without a body has no body member; an empty body is null")
+    func absentBody() throws {
+        let without = Opentelemetry_Proto_Logs_V1_LogRecord.with { $0.eventName = "my_agent.step" }
+        let empty = Opentelemetry_Proto_Logs_V1_LogRecord.with {
+            $0.eventName = "my_agent.step"
+            $0.body = AnyValue()
+        }
+        let mapped = OTLPLogMapper.map(Self.request([without, empty], resource: []))
+        let otlp = try mapped.map { try #require($0.event["attributes"]?["otlp"]?.objectValue) }
+        #expect(otlp[0]["body"] == nil)
+        #expect(otlp[1]["body"] == .null)
+    }
+
     @Test("values longer than the schema allows are cut to the limit with an ellipsis, counted in scalars; others are kept as sent")
     func longValuesFit() throws {
         let limit = 256  // actor.id, session.id, source.version
