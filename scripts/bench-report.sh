@@ -351,7 +351,8 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   from the protobuf, the rules' members as a small tree, and the whole event sent through REST's
   byte path (\`FastEventPath\`). It gave exactly the tree path's events (a differential test on
   generated requests) but cost more: 117 µs of CPU a record against 65 µs for the tree path
-  (micro benchmark, a request of 100 of the load driver's records), because REST's byte path
+  (micro benchmark, both paths in one run, a request of 100 of the load driver's records; the
+  table above is of a slower moment of the machine), because REST's byte path
   parses JSON text, about 25 ns a byte, and an OTLP event is about 2 KB, while the tree path
   never parses (its tree comes from the decoded protobuf). A byte path for OTLP would have to
   redact and write canonical JSON from the protobuf directly. The micro benchmark "OTLP logs, a
