@@ -37,30 +37,21 @@ public enum OTLPIngest {
         receivedAt: Timestamp
     ) -> OTLPPrepared {
         var out = OTLPPrepared()
-        for m in mapped { append(m, body: digest, normalizer: normalizer, tenant: tenant, receivedAt: receivedAt, to: &out) }
+        for m in mapped {
+            var event = m.event
+            if case .object(var o) = event {
+                event = .null  // so `o` is the only reference and is changed in place
+                o["id"] = .string(eventID(body: digest, pointer: m.pointer))
+                event = .object(o)
+            }
+            switch normalizer.normalize([(prefix: m.pointer, value: event)], tenant: tenant, receivedAt: receivedAt) {
+            case .success(let e):
+                out.events += e
+                if !m.usage.isEmpty, let id = e.first?.id { out.usage.append((id, m.usage)) }
+            case .failure(let p):
+                out.rejected.append(p.problems.map { "\($0.pointer): \($0.message)" }.joined(separator: "; "))
+            }
+        }
         return out
-    }
-
-    static func append(
-        _ m: OTLPMapped,
-        body digest: Hash256,
-        normalizer: IngestNormalizer,
-        tenant: String,
-        receivedAt: Timestamp,
-        to out: inout OTLPPrepared
-    ) {
-        var event = m.event
-        if case .object(var o) = event {
-            event = .null  // so `o` is the only reference and is changed in place
-            o["id"] = .string(eventID(body: digest, pointer: m.pointer))
-            event = .object(o)
-        }
-        switch normalizer.normalize([(prefix: m.pointer, value: event)], tenant: tenant, receivedAt: receivedAt) {
-        case .success(let e):
-            out.events += e
-            if !m.usage.isEmpty, let id = e.first?.id { out.usage.append((id, m.usage)) }
-        case .failure(let p):
-            out.rejected.append(p.problems.map { "\($0.pointer): \($0.message)" }.joined(separator: "; "))
-        }
     }
 }
