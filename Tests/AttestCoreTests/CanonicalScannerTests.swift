@@ -103,6 +103,37 @@ struct CanonicalScannerTests {
         #expect(accepted > 1_000 && rejected > 10_000, "accepted \(accepted), rejected \(rejected)")
     }
 
+    @Test("a special byte at every offset of the scanner's 8-byte words: the scanner agrees with the full parse")
+    func specialBytesAtEveryOffset() {
+        // The scanner reads strings 8 bytes at a time and jumps to the first quote, backslash, control
+        // or non-ASCII byte of a word; bytes just after it ("#" = quote + 1, "]" = backslash + 1, 0x21)
+        // are what a wrong jump would take for the special one.
+        let specials: [[UInt8]] = [
+            Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\n"#.utf8), Array(#"\u001f"#.utf8), Array(#"\u0041"#.utf8), Array(#"\/"#.utf8),
+            Array("é".utf8), Array("😀".utf8), [0x01], [0x1F], [0x7F], [0xC0, 0xAF], [0xFF], [0x22], Array(##"\"#"##.utf8), Array(#"\\]"#.utf8),
+        ]
+        var accepted = 0
+        for length in 0..<24 {
+            for offset in 0...length {
+                for special in specials {
+                    for pad in 0..<8 {
+                        var text = Array(repeating: UInt8(ascii: "a"), count: length)
+                        text.insert(contentsOf: special, at: offset)
+                        let line = Array(#"{"k":""#.utf8) + Array(repeating: UInt8(ascii: "b"), count: pad) + text + Array(#""}"#.utf8)
+                        if scan(line) != nil {
+                            accepted += 1
+                            #expect(canonical(line), "scanner accepted \(String(decoding: line, as: UTF8.self))")
+                        } else if !special.contains(where: { $0 >= 0x80 }) {
+                            // Plain ASCII that is canonical must be taken by the fast path.
+                            #expect(!canonical(line), "scanner refused canonical \(String(decoding: line, as: UTF8.self))")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(accepted > 10_000, "only \(accepted) accepted")
+    }
+
     @Test("specific spellings the scanner must refuse")
     func refusals() {
         let cases = [
@@ -280,7 +311,8 @@ struct CanonicalScannerTests {
         _ b: (signer: Ed25519NoteSigner, header: [UInt8], lines: [[UInt8]], checkpoint: [UInt8]),
         _ body: [[UInt8]],
         fast: Bool,
-        batched: Bool = false
+        batched: Bool = false,
+        lastAlone: Bool = false
     )
         -> VerificationReport
     {
@@ -288,9 +320,13 @@ struct CanonicalScannerTests {
         v.scanFastPath = fast
         let all = [b.header] + body + [b.checkpoint]
         if batched {
-            // In two batches, the header inside the first: entries are read and hashed on every core.
-            v.feed(lines: all[0..<(all.count / 2)].map { $0[...] })
-            v.feed(lines: all[(all.count / 2)...].map { $0[...] })
+            // In two batches, the header inside the first: entries are read and hashed on every core,
+            // and each batch is applied to the chain during the next call. With `lastAlone` the last
+            // line comes on its own (as a last line without a newline does), after the batches.
+            let end = lastAlone ? all.count - 1 : all.count
+            v.feed(lines: all[0..<(end / 2)].map { $0[...] })
+            v.feed(lines: all[(end / 2)..<end].map { $0[...] })
+            if lastAlone { v.feed(all[end]) }
         } else {
             for line in all { v.feed(line) }
         }
@@ -321,6 +357,8 @@ struct CanonicalScannerTests {
         let clean = run(b, b.lines, fast: true, batched: true)
         #expect(clean.ok, "\(clean)")
         #expect(clean == run(b, b.lines, fast: true))
+        #expect(run(b, b.lines, fast: true, batched: true, lastAlone: true) == clean)
+        #expect(run(b, b.lines, fast: false, batched: true) == clean)
         var rng = SplitMix64(seed: 5)
         var failures = 0
         for _ in 0..<150 {
@@ -328,7 +366,7 @@ struct CanonicalScannerTests {
             let k = Int(rng.next(upperBound: UInt64(b.lines.count)))
             broken[k] = mutate(broken[k], &rng)
             if rng.next(upperBound: 4 as UInt64) == 0 { broken.swapAt(k, (k + 1) % broken.count) }
-            let batched = run(b, broken, fast: true, batched: true)
+            let batched = run(b, broken, fast: true, batched: true, lastAlone: rng.next(upperBound: 2 as UInt64) == 0)
             #expect(batched == run(b, broken, fast: true), "line \(k + 2)")
             if !batched.ok { failures += 1 }
         }

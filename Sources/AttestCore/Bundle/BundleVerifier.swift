@@ -63,8 +63,13 @@ public struct BundleVerifier: Sendable {
     /// not sure); tests turn it off to compare the two paths.
     var scanFastPath = true
 
-    /// Whether a failure was already found (further lines are ignored).
+    /// Whether a failure was already found (further lines are ignored). A failure in the lines of
+    /// the last ``feed(lines:)`` shows only after the next call or ``finish()``.
     public var failed: Bool { report.failure != nil }
+
+    /// The lines of the last ``feed(lines:)`` and what was prepared of them, applied to the chain
+    /// while the next call's lines are prepared (or by any other call).
+    private var pending: (lines: ArraySlice<ArraySlice<UInt8>>, prepared: [PreparedEntry?])?
 
     private mutating func fail(_ f: VerificationFailure) {
         if report.failure == nil {
@@ -75,6 +80,7 @@ public struct BundleVerifier: Sendable {
     /// Checks one line. `terminated` tells whether it ended with a newline: every line of a bundle
     /// must, so a last line without one means the bundle was cut.
     public mutating func feed(_ line: some Collection<UInt8>, terminated: Bool = true) {
+        applyPending()
         feedBytes([UInt8](line), terminated: terminated)
     }
 
@@ -209,7 +215,9 @@ public struct BundleVerifier: Sendable {
 
     /// Checks many newline-terminated lines (without their newlines), as ``feed(_:terminated:)`` one
     /// by one would, with the same report: entry lines are read and hashed on every core first (the
-    /// scanner and SHA-256 are most of the work), then applied to the chain in order.
+    /// scanner and SHA-256 are most of the work), then applied to the chain in order. That last,
+    /// serial step runs during the next call (beside the preparation of its lines) or in
+    /// ``finish()``, so no core waits for it.
     public mutating func feed(lines: [ArraySlice<UInt8>]) {
         var rest = lines[...]
         // The header (and anything before the chain exists) goes line by line.
@@ -223,18 +231,30 @@ public struct BundleVerifier: Sendable {
         }
         let batch = rest
         var prepared = [PreparedEntry?](repeating: nil, count: batch.count)
-        if scanFastPath {
-            // Several parts per core, taken as cores come free (the reader thread shares them).
-            let workers = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, batch.count / 64))
-            let requireSignature = requireEntrySignatures
-            let origin = Array(chain!.origin.utf8)
+        guard scanFastPath else {
+            applyPending()
+            pending = (batch, prepared)
+            return
+        }
+        // Several parts per core, taken as cores come free (the reader thread shares them); part 0
+        // applies the previous call's lines meanwhile. Only part 0 touches `self`: the others read
+        // `batch` and write their own slots of `prepared`.
+        let parts = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, batch.count / 64))
+        let requireSignature = requireEntrySignatures
+        let origin = Array(chain!.origin.utf8)
+        withUnsafeMutablePointer(to: &self) { me in
             prepared.withUnsafeMutableBufferPointer { out in
                 nonisolated(unsafe) let out = out
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                nonisolated(unsafe) let me = me
+                DispatchQueue.concurrentPerform(iterations: parts + 1) { w in
+                    if w == 0 {
+                        me.pointee.applyPending()
+                        return
+                    }
                     var members: [CanonicalScanner.Member] = []
                     members.reserveCapacity(64)
-                    var k = batch.startIndex + w * batch.count / workers
-                    let end = batch.startIndex + (w + 1) * batch.count / workers
+                    var k = batch.startIndex + (w - 1) * batch.count / parts
+                    let end = batch.startIndex + w * batch.count / parts
                     while k < end {
                         out[k - batch.startIndex] = batch[k].withUnsafeBufferPointer {
                             Self.prepare($0, origin: origin, requireSignature: requireSignature, members: &members)
@@ -244,9 +264,17 @@ public struct BundleVerifier: Sendable {
                 }
             }
         }
+        pending = (batch, prepared)
+    }
+
+    /// Applies the lines of the last ``feed(lines:)`` to the chain in order: prepared entries
+    /// directly, the others (and everything after a failure or a checkpoint) line by line.
+    private mutating func applyPending() {
+        guard let (batch, prepared) = pending else { return }
+        pending = nil
         for k in prepared.indices {
             guard let entry = prepared[k], report.failure == nil, !checkpointSeen else {
-                feed(batch[batch.startIndex + k])
+                feedBytes([UInt8](batch[batch.startIndex + k]), terminated: true)
                 continue
             }
             lineNumber += 1
@@ -331,6 +359,12 @@ public struct BundleVerifier: Sendable {
 
     /// The report: the verified range and root, or the first failure.
     public func finish() -> VerificationReport {
+        var done = self
+        done.applyPending()
+        return done.finalReport()
+    }
+
+    private func finalReport() -> VerificationReport {
         var r = report
         guard r.failure == nil else { return r }
         guard let header, let chain else {

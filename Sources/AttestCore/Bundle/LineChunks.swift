@@ -70,30 +70,33 @@ public final class LineChunks: @unchecked Sendable {
     private func readAll() {
         var carry: [UInt8] = []
         while true {
-            var buffer = carry
-            let start = buffer.count
-            buffer.reserveCapacity(start + chunkBytes)
+            // The carried bytes, then up to `chunkBytes` read straight into the array's spare
+            // capacity (no zero fill first).
+            let start = carry.count
             var got = 0
             var atEnd = false
-            buffer.append(contentsOf: repeatElement(0, count: chunkBytes))
-            let result = buffer.withUnsafeMutableBytes { raw -> Int in
+            var failed: Int32 = 0
+            let buffer = [UInt8](unsafeUninitializedCapacity: start + chunkBytes) { raw, initialized in
+                if start > 0 { _ = carry.withUnsafeBufferPointer { memcpy(raw.baseAddress!, $0.baseAddress!, start) } }
                 while got < chunkBytes {
                     let n = read(fd, raw.baseAddress! + start + got, chunkBytes - got)
                     if n < 0 && errno == EINTR { continue }
-                    if n < 0 { return -Int(errno) }
+                    if n < 0 {
+                        failed = errno
+                        break
+                    }
                     if n == 0 {
                         atEnd = true
                         break
                     }
                     got += n
                 }
-                return got
+                initialized = start + got
             }
-            if result < 0 {
-                end(POSIXError(POSIXErrorCode(rawValue: Int32(-result)) ?? .EIO))
+            if failed != 0 {
+                end(POSIXError(POSIXErrorCode(rawValue: failed) ?? .EIO))
                 return
             }
-            buffer.removeLast(chunkBytes - got)
             // The whole lines, found with memchr; what follows the last newline waits for more.
             var lines: [ArraySlice<UInt8>] = []
             lines.reserveCapacity(buffer.count / 256 + 1)

@@ -116,14 +116,20 @@ public enum CanonicalScanner {
             while k < p.count {
                 // Eight plain bytes at a time (SWAR): no quote, backslash, control or non-ASCII byte.
                 while k + 8 <= p.count {
-                    let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                    let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self))
                     let high: UInt64 = 0x8080_8080_8080_8080
                     let quote = w ^ 0x2222_2222_2222_2222
                     let backslash = w ^ 0x5C5C_5C5C_5C5C_5C5C
                     let special =
                         ((quote &- 0x0101_0101_0101_0101) & ~quote) | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
                         | ((w &- 0x2020_2020_2020_2020) & ~w) | w
-                    if special & high != 0 { break }
+                    let found = special & high
+                    if found != 0 {
+                        // Borrows only run upwards, so the lowest flagged byte is the first special one:
+                        // go straight to it instead of stepping byte by byte.
+                        k += found.trailingZeroBitCount >> 3
+                        break
+                    }
                     k += 8
                 }
                 guard k < p.count else { break }
@@ -162,14 +168,14 @@ public enum CanonicalScanner {
                     continue
                 }
                 if key { return false }
-                guard let next = utf8Sequence(at: k) else { return false }
+                guard let next = Self.utf8Sequence(p, at: k) else { return false }
                 k = next
             }
             return false
         }
 
         /// The end of the well-formed UTF-8 sequence at `k` (Unicode Table 3-7), or `nil`.
-        func utf8Sequence(at k: Int) -> Int? {
+        static func utf8Sequence(_ p: UnsafeBufferPointer<UInt8>, at k: Int) -> Int? {
             let lead = p[k]
             var length = 3
             var second: ClosedRange<UInt8> = 0x80...0xBF
