@@ -208,14 +208,19 @@ struct FastEventPath {
             let start = i
             // Eight bytes at a time while none is a quote, a backslash, a control or a non-ASCII byte.
             while i + 8 <= end {
-                let word = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                let word = UInt64(littleEndian: UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self))
                 let ones: UInt64 = 0x0101_0101_0101_0101
                 let high: UInt64 = 0x8080_8080_8080_8080
                 let quote = word ^ (ones &* 0x22)
                 let slash = word ^ (ones &* 0x5C)
                 let special =
                     ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | (word &- ones &* 0x20) | word
-                if special & high != 0 { break }
+                let found = special & high
+                if found != 0 {
+                    // Borrows only run upwards: the lowest flagged byte is the first special one.
+                    i += found.trailingZeroBitCount >> 3
+                    break
+                }
                 i += 8
             }
             while i < end {
