@@ -1,4 +1,5 @@
 import AttestCore
+import Foundation
 
 /// The byte path of ingest: checks, protects and serializes the events of a request body without
 /// building `JSONValue` trees.
@@ -400,7 +401,12 @@ struct FastEventPath {
     }
 
     static func key(_ b: Source, _ node: Node) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: b.body[node.keyStart..<node.keyEnd]), as: UTF8.self)
+        String(decoding: keyBytes(b, node), as: UTF8.self)
+    }
+
+    /// A member's key, in place (keys on this path are plain ASCII without escapes).
+    static func keyBytes(_ b: Source, _ node: Node) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: b.body[node.keyStart..<node.keyEnd])
     }
 
     func event(
@@ -410,7 +416,7 @@ struct FastEventPath {
         receivedAt: Timestamp,
         makeID: () -> String
     ) -> AuditEvent? {
-        guard Self.valid(doc, b, root, EventSchema.root) else { return nil }
+        guard Self.valid(doc, b, root, Self.schema) else { return nil }
         if let a = Self.member(doc, b, root, "action"), Self.text(b, doc.nodes[a]) == KeyRotation.action { return nil }
         // Redaction, as Redactor.apply: the exempt top-level members are not walked.
         var walk = RedactionWalk(redactor: redactor, b: b)
@@ -482,7 +488,7 @@ struct FastEventPath {
 
     /// `true` when node `n` is certainly valid against `type` (`false` also when only the tree
     /// path can tell, e.g. a string at its limit in bytes whose characters may be fewer).
-    static func valid(_ doc: Document, _ b: Source, _ n: Int, _ type: FieldType) -> Bool {
+    static func valid(_ doc: Document, _ b: Source, _ n: Int, _ type: ByteField) -> Bool {
         let node = doc.nodes[n]
         switch type {
         case .any:
@@ -499,12 +505,12 @@ struct FastEventPath {
             case .rfc3339: return Timestamp(rfc3339: text(b, node)) != nil
             }
         case .oneOf(let allowed):
-            return node.kind == .string && allowed.contains(text(b, node))
+            return node.kind == .string && allowed.contains { ByteField.equal($0, b.value(node)) }
         case .integer(let min):
-            guard node.kind == .int, let v = Int64(text(b, node)) else { return false }
+            guard node.kind == .int, let v = ByteField.int64(b.value(node)) else { return false }
             return v >= min
         case .number(let min):
-            guard node.kind == .int, let v = Int64(text(b, node)) else { return false }
+            guard node.kind == .int, let v = ByteField.int64(b.value(node)) else { return false }
             return Double(v) >= min
         case .stringOrInteger(let maxLength):
             return node.kind == .int || (node.kind == .string && node.end - node.start <= maxLength)
@@ -516,17 +522,96 @@ struct FastEventPath {
                 e = doc.nodes[e].next
             }
             return true
-        case .object(let fields, let required):
+        case .object(let object):
             guard node.kind == .object else { return false }
             var found = 0
             var m = n + 1
             for _ in 0..<node.count {
-                let name = key(b, doc.nodes[m])
-                guard let t = fields[name], valid(doc, b, m, t) else { return false }
-                if required.contains(name) { found += 1 }
+                guard let k = object.index(of: keyBytes(b, doc.nodes[m])), valid(doc, b, m, object.fields[k]) else { return false }
+                if object.required[k] { found += 1 }
                 m = doc.nodes[m].next
             }
-            return found == required.count
+            return found == object.requiredCount
+        }
+    }
+
+    /// ``EventSchema/root`` for ``valid(_:_:_:_:)``.
+    static let schema = ByteField(EventSchema.root)
+
+    /// A ``FieldType`` whose objects name their fields by bytes: the byte path checks each key
+    /// without making a `String` of it and hashing it (two thirds of the schema check's work
+    /// before). Built once from the schema, so the two cannot disagree.
+    indirect enum ByteField: Sendable {
+        case any
+        case anyObject
+        case string(maxLength: Int, syntax: StringSyntax)
+        case oneOf([[UInt8]])
+        case integer(min: Int64)
+        case number(min: Double)
+        case stringOrInteger(maxLength: Int)
+        case array(ByteField, maxItems: Int)
+        case object(Object)
+
+        struct Object: Sendable {
+            let names: [[UInt8]]
+            let fields: [ByteField]
+            let required: [Bool]
+            let requiredCount: Int
+
+            /// The position of the field named `key`, if the schema has one.
+            func index(of key: UnsafeBufferPointer<UInt8>) -> Int? {
+                for k in names.indices where ByteField.equal(names[k], key) { return k }
+                return nil
+            }
+        }
+
+        init(_ type: FieldType) {
+            switch type {
+            case .any: self = .any
+            case .anyObject: self = .anyObject
+            case .string(let maxLength, let syntax): self = .string(maxLength: maxLength, syntax: syntax)
+            case .oneOf(let allowed): self = .oneOf(allowed.map { Array($0.utf8) })
+            case .integer(let min): self = .integer(min: min)
+            case .number(let min): self = .number(min: min)
+            case .stringOrInteger(let maxLength): self = .stringOrInteger(maxLength: maxLength)
+            case .array(let element, let maxItems): self = .array(ByteField(element), maxItems: maxItems)
+            case .object(let fields, let required):
+                // Keys on the byte path are plain ASCII, where byte equality is `String` equality;
+                // a schema name that is not plain ASCII could never match one.
+                let names = fields.keys.sorted()
+                self = .object(
+                    Object(
+                        names: names.map { Array($0.utf8) },
+                        fields: names.map { ByteField(fields[$0]!) },
+                        required: names.map { required.contains($0) },
+                        requiredCount: required.count
+                    )
+                )
+            }
+        }
+
+        static func equal(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            // Bytes, not `String` equality: a value that differs only by canonical equivalence is
+            // "not certain" here and goes the tree path, which decides.
+            guard a.count == b.count else { return false }
+            guard !b.isEmpty else { return true }
+            return a.withUnsafeBufferPointer { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }
+        }
+
+        /// The value of an integer node's digits (at most 15, so it cannot overflow).
+        static func int64(_ digits: UnsafeBufferPointer<UInt8>) -> Int64? {
+            var k = 0
+            let negative = digits.first == UInt8(ascii: "-")
+            if negative { k = 1 }
+            guard k < digits.count else { return nil }
+            var v: Int64 = 0
+            while k < digits.count {
+                let d = digits[k] &- UInt8(ascii: "0")
+                guard d < 10 else { return nil }
+                v = v * 10 + Int64(d)
+                k += 1
+            }
+            return negative ? -v : v
         }
     }
 
@@ -540,13 +625,14 @@ struct FastEventPath {
         mutating func object(_ doc: inout Document, _ o: Int, trie: PointerTrie?, exempt: Set<String>?) {
             var m = o + 1
             for _ in 0..<doc.nodes[o].count {
-                let name = FastEventPath.key(b, doc.nodes[m])
-                if let exempt, exempt.contains(name) {
+                // A `String` of the key only where a set or the pointers' trie needs one (the top
+                // level, or a policy with pointers): the name matcher reads the bytes.
+                if let exempt, exempt.contains(FastEventPath.key(b, doc.nodes[m])) {
                     m = doc.nodes[m].next
                     continue
                 }
-                let childTrie = trie?.children[name]
-                let replace = childTrie?.isTarget == true || redactor.keyNames.matches(name)
+                let childTrie = trie?.children[FastEventPath.key(b, doc.nodes[m])]
+                let replace = childTrie?.isTarget == true || redactor.keyNames.matches(utf8: FastEventPath.keyBytes(b, doc.nodes[m]))
                 child(&doc, m, replace: replace, trie: childTrie)
                 m = doc.nodes[m].next
             }

@@ -35,7 +35,13 @@ struct KeyNameMatcher: Sendable {
 
     /// `true` when `name`, normalized, is one of the sensitive names or ends with one of the sensitive suffixes.
     func matches(_ name: String) -> Bool {
-        let utf8 = name.utf8
+        var name = name
+        return name.withUTF8 { matches(utf8: $0) }
+    }
+
+    /// ``matches(_:)`` on a name's UTF-8 bytes (the ingest byte path's keys, read in place): a
+    /// `String` is made only for a name that is not normalized or that passes the Bloom filter.
+    func matches(utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         // Normalization never shortens a name and maps its last byte on its own.
         guard utf8.count >= minimumLength, let last = utf8.last, Self.contains(Self.normalized(last), in: lastBytes) else {
             return false
@@ -51,18 +57,21 @@ struct KeyNameMatcher: Sendable {
             }
             hash = Self.fnv(hash, byte)
         }
-        var normalized = name
         if isNormalized {
-            if Self.contains(Self.bloomByte(hash), in: nameHashes) && names.contains(name) { return true }
-        } else {
-            normalized = Self.normalized(name)
-            if names.contains(normalized) { return true }
-        }
-        guard !suffixes.isEmpty else { return false }
-        return normalized.withUTF8 { bytes in
-            suffixes.contains { suffix in
-                bytes.count >= suffix.count && UnsafeBufferPointer(rebasing: bytes[(bytes.count - suffix.count)...]).elementsEqual(suffix)
+            if Self.contains(Self.bloomByte(hash), in: nameHashes) && names.contains(String(decoding: utf8, as: UTF8.self)) {
+                return true
             }
+            return hasSuffix(utf8)
+        }
+        var normalized = Self.normalized(String(decoding: utf8, as: UTF8.self))
+        if names.contains(normalized) { return true }
+        return normalized.withUTF8 { hasSuffix($0) }
+    }
+
+    /// Whether a normalized name ends with one of the sensitive suffixes.
+    private func hasSuffix(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        suffixes.contains { suffix in
+            bytes.count >= suffix.count && UnsafeBufferPointer(rebasing: bytes[(bytes.count - suffix.count)...]).elementsEqual(suffix)
         }
     }
 
