@@ -147,11 +147,15 @@ enum JCS {
         while index < count {
             // Eight bytes at a time while none needs an escape (most strings have none at all).
             if index + 8 <= count {
-                let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
-                if !needsEscape(word) {
+                let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+                let flags = escapeFlags(word)
+                if flags == 0 {
                     index += 8
                     continue
                 }
+                // Straight to the first byte that needs an escape (the lowest flagged byte: borrows
+                // only run upwards), not byte by byte with the word read again after each.
+                index += flags.trailingZeroBitCount >> 3
             }
             let byte = bytes[index]
             if byte >= 0x20 && byte != quote && byte != backslash {
@@ -178,11 +182,12 @@ enum JCS {
         buffer.append(quote)
     }
 
-    /// Whether any of the eight bytes of `word` is a quote, a backslash or a control character
-    /// (below 0x20). Bytes of 0x80 and above (UTF-8 beyond ASCII) are written as they are, so
-    /// they are masked out of every test rather than counted.
+    /// The high bit of each byte of `word` (little-endian: the first byte lowest) that is a quote,
+    /// a backslash or a control character (below 0x20), exact for the lowest flagged byte (a
+    /// borrow can flag a byte above a flagged one, never below). Bytes of 0x80 and above (UTF-8
+    /// beyond ASCII) are written as they are, so they are masked out of every test.
     @inline(__always)
-    static func needsEscape(_ word: UInt64) -> Bool {
+    static func escapeFlags(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let high: UInt64 = 0x8080_8080_8080_8080
         let ascii = ~word & high  // the high bit of each byte below 0x80
@@ -192,7 +197,7 @@ enum JCS {
         let zeroQuote = (q &- ones) & ~q
         let zeroSlash = (s &- ones) & ~s
         let control = word &- (ones &* 0x20)
-        return (zeroQuote | zeroSlash | control) & ascii != 0
+        return (zeroQuote | zeroSlash | control) & ascii
     }
 
     /// Appends the decimal digits of `value` (no sign, no leading zeros).
