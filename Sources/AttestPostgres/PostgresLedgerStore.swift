@@ -324,6 +324,17 @@ public final class PostgresLedgerStore: LedgerStore, AdminStore, FollowerCursorS
         return row
     }
 
+    public func storedLog(tenant: String) async throws -> LogInfo? {
+        try await transaction(tenant: tenant) { conn in
+            for try await origin in try await conn.query("SELECT origin FROM attest.logs WHERE tenant = \(tenant)", logger: self.logger)
+                .decode(String.self)
+            {
+                return LogInfo(tenant: tenant, origin: origin)
+            }
+            return nil
+        }
+    }
+
     public func log(tenant: String, create: Bool) async throws -> LogInfo? {
         guard SQLiteLedgerStore.isValidTenant(tenant) else {
             throw StoreError(.invalidArgument, "tenant \"\(tenant)\" is not valid: 1-63 of a-z 0-9 _ -, starting with a letter or digit")

@@ -103,8 +103,12 @@ public struct StoreError: CodedError {
 public protocol LedgerStore: Sendable {
     /// Every log, ordered by tenant.
     func logs() async throws -> [LogInfo]
-    /// The log of `tenant`, created (with an empty signed checkpoint) when `create` is true.
+    /// The log of `tenant`, created (with an empty signed checkpoint) when `create` is true. A store
+    /// may answer from memory for a log it has seen (logs are never deleted, origins never change).
     func log(tenant: String, create: Bool) async throws -> LogInfo?
+    /// The log of `tenant` as the database records it now, never from memory: what verification
+    /// reads, so a `logs` table changed under a running process is seen.
+    func storedLog(tenant: String) async throws -> LogInfo?
     /// Appends events atomically; repeated IDs return their first receipt and add nothing.
     func append(tenant: String, events: [AuditEvent], receivedAt: Timestamp) async throws -> AppendResult
     /// The newest checkpoint of `tenant`'s log.
@@ -183,6 +187,8 @@ public struct LogKey: Hashable, Sendable {
 }
 
 extension LedgerStore {
+    public func storedLog(tenant: String) async throws -> LogInfo? { try await log(tenant: tenant, create: false) }
+
     public func tiledNodes(tenant: String, ids: [Merkle.NodeID]) async throws -> [Merkle.NodeID: Hash256] { [:] }
 
     /// Logs whose key in effect is not the key `signers` sign with, one sentence each: a process

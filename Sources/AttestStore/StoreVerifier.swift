@@ -38,7 +38,7 @@ public struct LogVerifier: Sendable {
     /// The log is read from the first key the store records for it (or `key` when it records
     /// none); `key` must be somewhere in the key history followed (FORMAT §9).
     public init(store: any LedgerStore, tenant: String, key: any NoteVerifier) async throws {
-        guard let info = try await store.log(tenant: tenant, create: false) else {
+        guard let info = try await store.storedLog(tenant: tenant) else {
             throw VerificationFailure(.malformed, "no log for tenant \"\(tenant)\"")
         }
         guard key.name == info.origin else {
@@ -246,7 +246,7 @@ public enum StoreVerifier {
     ) async -> VerificationReport {
         var report = VerificationReport()
         do {
-            if let info = try await store.log(tenant: tenant, create: false) { report.origin = info.origin }
+            if let info = try await store.storedLog(tenant: tenant) { report.origin = info.origin }
             var verifier = try await LogVerifier(store: store, tenant: tenant, key: key)
             verifier.workers = ProcessInfo.processInfo.activeProcessorCount
             guard let latest = try await store.latestCheckpoint(tenant: tenant) else {

@@ -105,6 +105,8 @@ public struct Ed25519NoteSigner: NoteSigner {
         self.name = name
         self.key = key
         self.keyID = NoteKeyName.keyID(name: name, type: NoteKeyName.ed25519Type, publicKey: key.publicKey.rawRepresentation)
+        self.verifierKey =
+            "\(name)+\(NoteKeyName.hex8(keyID))+" + Data([NoteKeyName.ed25519Type] + key.publicKey.rawRepresentation).base64EncodedString()
     }
 
     /// A fresh random key named `name`.
@@ -139,9 +141,9 @@ public struct Ed25519NoteSigner: NoteSigner {
         "PRIVATE+KEY+\(name)+\(NoteKeyName.hex8(keyID))+" + Data([NoteKeyName.ed25519Type] + seed).base64EncodedString()
     }
 
-    public var verifierKey: String {
-        "\(name)+\(NoteKeyName.hex8(keyID))+" + Data([NoteKeyName.ed25519Type] + publicKey).base64EncodedString()
-    }
+    /// `name+hex8+base64(0x01 ‖ public key)`, made once: every commit compares it with the key in
+    /// effect.
+    public let verifierKey: String
 
     /// The same key material under another name (each Attest log signs under its own origin).
     public func renamed(_ newName: String) throws(NoteKeyError) -> Ed25519NoteSigner {
