@@ -295,7 +295,11 @@ public struct ServerComponents: Sendable {
         var services = self.services
         if let otlpPort = config.otlpPort {
             let router = Router(context: AttestRequestContext.self)
-            api.registerOTLP(on: router.group("v1").add(middleware: OTLPStatusMiddleware()).add(middleware: BearerAuthMiddleware(admin: store)))
+            api.registerOTLP(
+                on: router.group("v1").add(middleware: OTLPStatusMiddleware()).add(
+                    middleware: BearerAuthMiddleware(admin: store, cache: api.tokenCache)
+                )
+            )
             let otlp = Application(
                 router: router,
                 server: server,

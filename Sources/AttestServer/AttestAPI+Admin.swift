@@ -108,6 +108,7 @@ extension AttestAPI {
         }
         let secret = Tokens.generate()
         let record = TokenRecord(tenant: tenant, name: name!, role: role!, subject: subject, createdAt: .now())
+        defer { tokenCache.clear() }
         try await mapStore { try await store.createToken(record, secretHash: Tokens.hash(secret)) }
         return json(Self.tokenJSON(record, secret: secret), status: .created)
     }
@@ -139,6 +140,7 @@ extension AttestAPI {
         if let t = try await store.token(tenant: tenant, name: name), t.role == .superAdmin, !who.role.permissions.contains(.manageTenants) {
             throw HTTPProblem.forbidden("only super_admin may revoke super_admin tokens")
         }
+        defer { tokenCache.clear() }  // also when the delete failed halfway: ask the store again
         guard try await mapStore({ try await store.deleteToken(tenant: tenant, name: name) }) else {
             throw HTTPProblem.notFound("no token \"\(name)\" in tenant \(tenant)")
         }

@@ -23,6 +23,8 @@ struct AttestAPI: Sendable {
     /// Command risk rules for OTLP tool calls (nil: none configured).
     let risk: CommandRiskClassifier?
     let openAPIDocument: [UInt8]
+    /// Tokens found recently (``BearerAuthMiddleware``), emptied when a token is created or revoked.
+    let tokenCache = TokenCache()
 
     // MARK: Helpers
 
@@ -111,9 +113,11 @@ struct AttestAPI: Sendable {
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: openAPIDocument)))
         }
 
-        let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(admin: store))
+        let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(admin: store, cache: tokenCache))
         v1.post("events") { request, context in try await ingest(request, context) }
-        registerOTLP(on: router.group("v1").add(middleware: OTLPStatusMiddleware()).add(middleware: BearerAuthMiddleware(admin: store)))
+        registerOTLP(
+            on: router.group("v1").add(middleware: OTLPStatusMiddleware()).add(middleware: BearerAuthMiddleware(admin: store, cache: tokenCache))
+        )
         v1.get("analytics/usage") { request, context in try await usage(request, context) }
         v1.get("events") { request, context in try await query(request, context) }
         v1.get("events/:id") { request, context in try await eventDetail(request, context) }
