@@ -421,6 +421,18 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   Each commit also made its checkpoint's signer anew (deriving the Ed25519 public key from the
   seed); since 2026-12-03 it is made once per log: A/B, 4 pairs at 32 connections, 2,204 → 2,295
   events/s, within the machine's noise.
+  Per request, the fixed cost outweighs the event: at one connection the server spent about
+  1,000–1,450 µs of CPU per single-event request against about 100 µs per event in batches of
+  100 (perf and strace, 2026-12-03: about 55 system calls a request, among them 20 \`pwrite\`s,
+  12 \`fcntl\` locks and 7 \`pread\`s; HTTP and NIO 17% of the CPU, the append 12%, the byte path 8%,
+  reads of the token and the tenant's log 6%). Since then (each an A/B of the code before it,
+  alternately, 5–6 s runs): the tenant's log and origin are kept in memory after the first read
+  (an ingest request had read the \`logs\` table in two read transactions of its own), writes are
+  begun and committed with cached statements instead of GRDB's \`BEGIN\`/\`COMMIT\` parsed each time,
+  and the signer's verifier key is made once: server CPU per event at 1 connection 1,080, 916 →
+  804, 676 µs (733, 836 → 937, 1,105 requests/s), at 8 connections 481, 544 → 462, 380 µs. Then
+  a token found is kept for one second (OPERATIONS.md, "Secrets and logs"): 734, 561 → 604,
+  511 µs at 1 connection, 8 connections within noise (427, 335 → 328, 338 µs).
 - **Query pages** (2026-12-03, on the Xeon host). With one client paging through a 1M-entry log,
   the server spent 7–13 ms of CPU per page of 100 (perf): parsing each entry into a
   dictionary-based tree (about 19% of its samples), serializing the page again (15%) and freeing
