@@ -392,6 +392,14 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   (\`client_cpu_pct\`, percent of one core), and, since 2026-12-02 (late), the server's
   (\`server_cpu_pct\`, read from \`/proc/PID/stat\`) and the server's CPU time per event
   (\`server_us_per_item\`, the REST and OTLP tables' last columns).
+  Since 2026-12-03 each connection is a SwiftNIO channel (NIOHTTP1's encoder and decoder) driven
+  from its event loop, with no task or connection pool per request; through AsyncHTTPClient the
+  driver had taken about 250–300 µs of CPU per request, 0.6–0.8 of a core for single events,
+  which the server then did not have. Same server binary, one run each (2026-12-03): single
+  events at 8 connections 1,900 → 2,608 requests/s (driver 58% → 24% of a core), at 32
+  connections 2,966 → 3,751 (69% → 29%); on the schedule of 5,000/s, 3,212 → 4,375 kept (p99
+  4.4 → 1.2 s); at 3,500/s the server kept up, p99 27 ms. Batches of 100 unchanged (18.8k/18.6k
+  events/s; the driver was 12% → 5%).
 - **The writers bind rows through SQLite's C API** (2026-12-02, late): the entry, Merkle node and
   query index rows of every event were inserted with GRDB's \`execute(arguments:)\`, which boxes
   every argument and copies every blob first; \`RawInsert\` (Sources/AttestStore) binds them

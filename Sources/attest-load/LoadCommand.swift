@@ -29,7 +29,7 @@ struct LoadCommand: AsyncParsableCommand {
 struct CommonOptions: ParsableArguments {
     @Option(help: "Base URL of the server.") var server = "http://127.0.0.1:8080"
     @Option(help: "Bearer token (default: $ATTEST_TOKEN).") var token: String?
-    @Option(help: "Concurrent HTTP/1.1 connections.") var connections = 8
+    @Option(help: "Concurrent HTTP/1.1 connections (plain http://).") var connections = 8
     @Option(help: "Seconds measured.") var duration = 10.0
     @Option(help: "Seconds sent before measuring (not counted).") var warmup = 1.0
     @Option(help: "Requests per second across all connections (default: as fast as answered).") var rate: Double?
@@ -42,7 +42,11 @@ struct CommonOptions: ParsableArguments {
         if duration <= 0 { problems.append("--duration must be positive") }
         if warmup < 0 { problems.append("--warmup must not be negative") }
         if let rate, rate <= 0 { problems.append("--rate must be positive") }
-        if URL(string: server)?.host == nil { problems.append("--server \(server) is not a URL") }
+        if URL(string: server)?.host == nil {
+            problems.append("--server \(server) is not a URL")
+        } else if URL(string: server)?.scheme != "http" {
+            problems.append("--server \(server): attest-load speaks plain http:// (the benchmarks run on loopback)")
+        }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
     }
 
