@@ -45,8 +45,7 @@ extension AttestAPI {
 
     /// JSON (object or array) or NDJSON, from the Content-Type.
     func framing(_ contentType: String?) throws -> EventBatchParser.Framing {
-        let type = (contentType ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        switch type {
+        switch HeaderValue.mediaType(contentType) {
         case "application/json": return .json
         case "application/x-ndjson", "application/ndjson", "application/jsonl": return .ndjson
         default:
@@ -69,7 +68,7 @@ extension AttestAPI {
         } catch is NIOTooManyBytesError {
             throw tooLarge
         }
-        let encoding = request.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased() ?? "identity"
+        let encoding = request.headers[.contentEncoding].map { HeaderValue.trimmed($0[...]).lowercased() } ?? "identity"
         switch encoding {
         case "identity", "":
             return Array(buffer.readableBytesView)

@@ -31,7 +31,7 @@ extension AttestAPI {
 
     func otlpEncoding(_ request: Request) throws -> OTLPEncoding {
         let type =
-            (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            HeaderValue.mediaType(request.headers[.contentType])
         switch type {
         case "application/x-protobuf", "application/protobuf": return .protobuf
         case "application/json": return .json

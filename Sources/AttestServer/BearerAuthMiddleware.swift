@@ -16,10 +16,10 @@ struct BearerAuthMiddleware: RouterMiddleware {
     let cache: TokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.count > 7,
-            header.prefix(7).lowercased() == "bearer "
+        guard let header = request.headers[.authorization], header.utf8.count > 7,
+            HeaderValue.equalsIgnoringCase(header.prefix(7), "bearer ")
         else { throw HTTPProblem.unauthorized }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        let token = String(HeaderValue.trimmed(header.dropFirst(7)))
         guard !token.isEmpty, token.utf8.count <= 256 else { throw HTTPProblem.unauthorized }
         let hash = Tokens.hash(token)
         let found: TokenRecord?
