@@ -400,6 +400,12 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   connections 2,966 → 3,751 (69% → 29%); on the schedule of 5,000/s, 3,212 → 4,375 kept (p99
   4.4 → 1.2 s); at 3,500/s the server kept up, p99 27 ms. Batches of 100 unchanged (18.8k/18.6k
   events/s; the driver was 12% → 5%).
+  A full \`scripts/bench\` of 1a108f1 (all of the above, 2026-12-03) ran at about half this
+  machine's usual speed (\`openssl speed ed25519\` 9,820 signatures/s against 20,334 at the start of
+  the run of 9b6a977, SHA-256 at 49% of the reference, 13% of the busy time taken by the hypervisor)
+  and is not published for that reason; even so, the schedule of 5,000 single-event requests/s
+  kept 4,685/s (p99 714 ms) where the run of 9b6a977 kept 3,585/s (p99 3.9 s), and proofs over
+  HTTP at 514,206 entries reached 3,221 and 3,556/s (2,744 and 2,776 in the run of 9b6a977).
 - **The writers bind rows through SQLite's C API** (2026-12-02, late): the entry, Merkle node and
   query index rows of every event were inserted with GRDB's \`execute(arguments:)\`, which boxes
   every argument and copies every blob first; \`RawInsert\` (Sources/AttestStore) binds them
