@@ -171,8 +171,13 @@ final class LoadWorker: @unchecked Sendable {
                 self.finish(items: spec.items, due: requestDue, failure: "\(error)")
             case .success(let handler):
                 let timeout = self.loop.scheduleTask(in: self.plan.timeout) {
-                    // The handler then reports the request failed.
-                    if let channel = self.channel { channel.close(promise: nil) }
+                    // Give up on this connection (its late answer must not count for a later
+                    // request) and send the next request on a new one.
+                    let stale = self.channel
+                    self.channel = nil
+                    self.handler = nil
+                    stale?.close(promise: nil)
+                    self.answered(failure: "no answer within \(self.plan.timeout.nanoseconds / 1_000_000_000) s")
                 }
                 self.inFlight = (spec.items, requestDue, timeout)
                 var head = HTTPRequestHead(version: .http1_1, method: spec.method, uri: self.plan.pathPrefix + spec.path)
@@ -296,18 +301,19 @@ final class LoadResponseHandler: ChannelInboundHandler, RemovableChannelHandler 
                 failedBody += String(buffer: buffer)
             }
         case .end:
+            guard worker.handler === self else { return }
             let code = Int(status?.code ?? 0)
             worker.answered(failure: (200..<300).contains(code) ? nil : "HTTP \(code): \(failedBody.prefix(300))")
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        worker.answered(failure: "the server closed the connection")
+        if worker.handler === self { worker.answered(failure: "the server closed the connection") }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        worker.answered(failure: "\(error)")
+        if worker.handler === self { worker.answered(failure: "\(error)") }
         context.close(promise: nil)
     }
 }
