@@ -118,6 +118,44 @@ struct SQLiteLedgerStoreTests {
         }
     }
 
+    @Test("an action prefix with more distinct actions than the per-action walk takes gives the same pages by the plain index query")
+    func actionPrefixManyActions() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("attest-store")
+        let store = try SQLiteLedgerStore(
+            path: dir.appendingPathComponent("ledger.sqlite").path,
+            signers: Ed25519LogSigners(key: try Ed25519NoteSigner.generate(name: "installation")),
+            options: .init(originPrefix: "attest.test", rangeWindow: 5)
+        )
+        // 150 events: 80 distinct actions under "x." (more than the walk's 64), the rest "y.z", newest last.
+        var rng = Fixtures.Rng(seed: 11)
+        var events: [AuditEvent] = []
+        for i in 0..<150 {
+            guard case .object(var m) = Fixtures.event(i, id: "evt-\(i)", rng: &rng) else { throw StoreError(.corrupt, "fixture") }
+            m["action"] = .string(i < 80 ? "x.a\(i)" : "y.z")
+            guard case .success(let e) = AuditEvent.validate(.object(m), receivedAt: .now()) else { throw StoreError(.corrupt, "invalid") }
+            events.append(e)
+        }
+        _ = try await store.append(tenant: "default", events: events, receivedAt: .now())
+        _ = try await store.updateIndex(tenant: "default", batch: 1000)
+        for (prefix, want) in [("x.*", Array(0..<80)), ("x.a1*", [1] + Array(10..<20)), ("y.*", Array(80..<150))] {
+            for order in [EventQuery.Order.descending, .ascending] {
+                var q = EventQuery()
+                q.action = prefix
+                q.order = order
+                q.limit = 7
+                var got: [UInt64] = []
+                while true {
+                    let page = try await store.query(tenant: "default", q)
+                    got += page.items.map(\.seq)
+                    guard let next = page.nextAfter else { break }
+                    q.after = next
+                }
+                let expected = want.map(UInt64.init)
+                #expect(got == (order == .descending ? expected.reversed() : expected), "\(prefix) \(order)")
+            }
+        }
+    }
+
     @Test("the database refuses UPDATE and DELETE on every ledger table")
     func appendOnly() async throws {
         let t = try TestStore()
