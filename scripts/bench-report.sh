@@ -227,6 +227,30 @@ ${micro}
 Profiled with \`perf record --call-graph dwarf\` on \`attest serve\` under batches of 100 at 8
 connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes written.
 
+**The missed targets, in short** (the run of 0ba9340, 2026-12-04, SHA-256 at 96% of the
+reference machine; details in the bullets below):
+
+- **PostgreSQL, 2 nodes:** 15,864 events/s (1 node: 22,885) against 30,000. The raw peer,
+  multi-row INSERTs of the same events into one table with no index, chain or signature, made
+  37,252 rows/s on the same machine; the nodes, their load drivers and PostgreSQL share the 2
+  cores, and a second node on them adds hand-offs of the log's lock, not CPU.
+- **REST ingest, batches of 100:** 30,512 events/s, 24% of the raw SQLite append (128,105
+  rows/s). 60% of that append (77k events/s) leaves 26 µs of the 2 cores per event for HTTP,
+  validation, redaction, canonical bytes, hashing, the append, the signed checkpoint and the
+  eight query-index inserts; the index inserts alone cost about 29 µs a row here (the issue's own
+  measure: 35,000 rows/s with the indexes), and the server spends 53 µs an event in all. Not
+  reachable on 2 cores while the index follows the ledger within a second.
+- **OTLP:** 10,980 records/s against 50,000 (40 µs of the 2 cores per record of about 2 KB
+  of canonical JSON); the server spends 167 µs a record (the tree path, "OTLP" below).
+- **Single events at 5,000 requests/s:** all kept (4,994/s), p99 24.7 ms against 10 ms (p50
+  3.9 ms). The closed loop at 32 connections made 8,893 requests/s in the same run, so this is not
+  capacity alone: at 5,000/s commits are smaller (287 µs of server CPU a request against 171 µs
+  at 8,893/s) and the driver takes 35% of a core. The nearest of the missed targets; what sets
+  the tail (the commit cycle, fsync, the indexer's transactions) is the next thing to measure.
+- **Store proofs at 10M:** 82,115/s with 2 callers against 100,000 (73.9× pymerkle meets the
+  ratio), about 25 µs of CPU a proof per caller once the tiles are in the page cache; the
+  reference machine made 85k–102k with the same code path.
+
 - **The query index shares the CPU with the ledger.** Since the byte path, the handlers and the
   ledger writer can outrun the indexer (nine B-tree inserts per event, about 30% of the server's
   CPU with batches of 100, mostly SQLite's B-tree descent): a first full run reached 34.6k
@@ -299,6 +323,15 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
     action was built a \`Character\` at a time for every record, matched or not (1.3%); +1–3%;
   - server-assigned event ids (UUIDv7) made two \`getrandom\` system calls each; they now read
     256 random bytes at a time: 2.2% → 0.6% of the server's CPU with batches of 100 (perf).
+- **Proofs from the disk** (2026-12-04). The full run of bafa2e1 measured 4,303 (1 caller) and
+  9,070 (2 callers) store inclusion proofs/s at 10M entries, p50 0.05–0.08 ms but p99 2.8–3.3 ms,
+  where the runs before it measured 20,000–40,000/s: the 19 GB fill had pushed the leaf tiles
+  (16 entry hashes a row, 326 MB at 10M, stored among the entries) out of the page cache, so a
+  proof whose tile was not cached waited for a random read of the disk (a 2.16M-entry store
+  after dropping the caches, one caller: 20,022/s, then 34,449 and 35,667/s in the next runs).
+  scripts/bench-scale now reads the tiles once before the proofs (2.82 s for 669,396 tiles at
+  10M) and measures the other case on its own, with the ledger file dropped from the page cache
+  (posix_fadvise): 19,116/s with 2 callers in the run of 0ba9340, against 82,115 cached.
 - **Proofs** (2026-12-02). A proof from the SQLite store cost about 160 µs for one caller: GRDB's
   async read (two thread hops) and about 25 single-row queries (nodes of levels 4 and up, 16 entry
   rows for the levels below). Now (STORE.md, "How a proof is read"): short reads run on the calling
@@ -453,6 +486,15 @@ connections (2026-12-02), and with \`strace\` and \`/proc/PID/io\` for the bytes
   804, 676 µs (733, 836 → 937, 1,105 requests/s), at 8 connections 481, 544 → 462, 380 µs. Then
   a token found is kept for one second (OPERATIONS.md, "Secrets and logs"): 734, 561 → 604,
   511 µs at 1 connection, 8 connections within noise (427, 335 → 328, 338 µs).
+- **Action prefixes behind other actions** (2026-12-04). The run of 0ba9340 measured
+  action_prefix pages at 10M at p50 203 ms, p99 313 ms (4.4 and 7.9 ms in the run before): the
+  filters before it had written about 17,500 audit.query records, so the newest 20,000 entries
+  held less than a page of each prefix, and the fallback asked the action index for the whole
+  prefix range (millions of rows) and sorted it by seq. Now a prefix without an equality filter
+  walks its distinct actions (one seek of the action index each, up to 64) and merges the first
+  page of each, whose rows are already in seq order (STORE.md, "The query index"). A/B on a 2.16M-entry
+  store with 20,000 audit.query records on top, alternately: p50 51, 79 → 3.6, 4.4 ms; p99 93,
+  127 → 6.1, 6.4 ms. The published tables are of the code before it.
 - **Query pages** (2026-12-03, on the Xeon host). With one client paging through a 1M-entry log,
   the server spent 7–13 ms of CPU per page of 100 (perf): parsing each entry into a
   dictionary-based tree (about 19% of its samples), serializing the page again (15%) and freeing
