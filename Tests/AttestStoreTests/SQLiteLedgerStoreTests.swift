@@ -56,6 +56,18 @@ struct SQLiteLedgerStoreTests {
         #expect(again.receipts.map(\.duplicate) == [true] && again.receipts[0].seq == 3)
     }
 
+    /// The seqs of every page of `q` in the default tenant, following the cursors.
+    static func allPages(_ store: SQLiteLedgerStore, _ query: EventQuery) async throws -> [UInt64] {
+        var q = query
+        var got: [UInt64] = []
+        while true {
+            let page = try await store.query(tenant: "default", q)
+            got += page.items.map(\.seq)
+            guard let next = page.nextAfter else { return got }
+            q.after = next
+        }
+    }
+
     @Test("time-range and action-prefix pages are the same whether the recent window answers or an index does")
     func rangeWindow() async throws {
         let dir = try TestEnvironment.temporaryDirectory("attest-store")
@@ -96,13 +108,7 @@ struct SQLiteLedgerStoreTests {
                         q.action = action
                         q.order = order
                         q.limit = limit
-                        var got: [UInt64] = []
-                        while true {
-                            let page = try await store.query(tenant: "default", q)
-                            got += page.items.map(\.seq)
-                            guard let next = page.nextAfter else { break }
-                            q.after = next
-                        }
+                        let got = try await Self.allPages(store, q)
                         var want = (0..<60).filter { i in
                             (from.map { times[i] >= $0 } ?? true) && (to.map { times[i] < $0 } ?? true)
                                 && (action.map { events[i].action.hasPrefix($0.dropLast()) } ?? true)
@@ -143,13 +149,7 @@ struct SQLiteLedgerStoreTests {
                 q.action = prefix
                 q.order = order
                 q.limit = 7
-                var got: [UInt64] = []
-                while true {
-                    let page = try await store.query(tenant: "default", q)
-                    got += page.items.map(\.seq)
-                    guard let next = page.nextAfter else { break }
-                    q.after = next
-                }
+                let got = try await Self.allPages(store, q)
                 let expected = want.map(UInt64.init)
                 #expect(got == (order == .descending ? expected.reversed() : expected), "\(prefix) \(order)")
             }
