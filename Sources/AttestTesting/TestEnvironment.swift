@@ -1,4 +1,6 @@
 import Foundation
+import Subprocess
+import SystemPackage
 
 /// Facts about the test run: where things are and whether real peers are required.
 public enum TestEnvironment {
@@ -57,38 +59,67 @@ public struct ProcessResult: Sendable {
     public let stderr: String
 }
 
-/// Runs `executable` with `arguments`, feeding `stdin`, and waits for it.
+/// Runs `executable` with `arguments`, feeding `stdin` (or nothing: the child reads end of file),
+/// and waits for it.
+///
+/// Spawns through swift-subprocess, not Foundation's `Process`: on Swift 6.3.1 `Process.run()`
+/// can crash the test runner with SIGSEGV in `memcpy` (swift-corelibs-foundation's over-read in
+/// `findMaximumOpenFromProcSelfFD`, fixed by swiftlang/swift-corelibs-foundation#5472).
+/// A child killed by a signal has `status` 128 + the signal number, as a shell reports it.
 public func runProcess(
     _ executable: URL,
     _ arguments: [String],
     stdin: Data? = nil,
     environment: [String: String]? = nil,
     currentDirectory: URL? = nil
-) throws -> ProcessResult {
-    let p = Process()
-    p.executableURL = executable
-    p.arguments = arguments
-    if let environment { p.environment = environment }
-    if let currentDirectory { p.currentDirectoryURL = currentDirectory }
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(stdin) }
-    try input.fileHandleForWriting.close()
-    // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-    nonisolated(unsafe) var errData = Data()
-    let errThread = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    errThread.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    while errThread.isExecuting || !errThread.isFinished { usleep(1000) }
+) async throws -> ProcessResult {
+    var env = Environment.inherit
+    if let environment {
+        var keys: [Environment.Key: String] = [:]
+        for (name, value) in environment {
+            guard let key = Environment.Key(rawValue: name) else { throw ProcessEnvironmentError(name: name) }
+            keys[key] = value
+        }
+        env = .custom(keys)
+    }
+    let workingDirectory = currentDirectory.map { FilePath($0.path) }
+    let limit = 1 << 30
+    let result =
+        if let stdin {
+            try await Subprocess.run(
+                .path(FilePath(executable.path)),
+                arguments: Arguments(arguments),
+                environment: env,
+                workingDirectory: workingDirectory,
+                input: .data(stdin),
+                output: .bytes(limit: limit),
+                error: .bytes(limit: limit)
+            )
+        } else {
+            try await Subprocess.run(
+                .path(FilePath(executable.path)),
+                arguments: Arguments(arguments),
+                environment: env,
+                workingDirectory: workingDirectory,
+                input: .none,
+                output: .bytes(limit: limit),
+                error: .bytes(limit: limit)
+            )
+        }
+    let status: Int32 =
+        switch result.terminationStatus {
+        case .exited(let code): code
+        case .signaled(let signal): 128 + signal
+        }
     return ProcessResult(
-        status: p.terminationStatus,
-        stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self)
+        status: status,
+        stdout: String(decoding: result.standardOutput, as: UTF8.self),
+        stderr: String(decoding: result.standardError, as: UTF8.self)
     )
+}
+
+/// An environment variable name that cannot be passed to a child.
+public struct ProcessEnvironmentError: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String { "not an environment variable name: \(name)" }
 }

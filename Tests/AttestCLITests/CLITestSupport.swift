@@ -4,14 +4,14 @@ import Foundation
 
 /// Runs the built `attest` binary.
 @discardableResult
-func attest(_ args: String..., stdin: Data? = nil, in dir: URL? = nil) throws -> ProcessResult {
-    try runProcess(TestEnvironment.attestBinary, args, stdin: stdin, currentDirectory: dir)
+func attest(_ args: String..., stdin: Data? = nil, in dir: URL? = nil) async throws -> ProcessResult {
+    try await runProcess(TestEnvironment.attestBinary, args, stdin: stdin, currentDirectory: dir)
 }
 
 /// Runs the built `attest` binary with an argument list.
 @discardableResult
-func attest(_ args: [String], stdin: Data? = nil, in dir: URL? = nil) throws -> ProcessResult {
-    try runProcess(TestEnvironment.attestBinary, args, stdin: stdin, currentDirectory: dir)
+func attest(_ args: [String], stdin: Data? = nil, in dir: URL? = nil) async throws -> ProcessResult {
+    try await runProcess(TestEnvironment.attestBinary, args, stdin: stdin, currentDirectory: dir)
 }
 
 /// Writes `count` fixture events as NDJSON (valid, varied, with the JSON corner cases).

@@ -18,9 +18,9 @@ struct IndependentVerifierTests {
         let root: String?
     }
 
-    func python(_ bundle: String, key: String) throws -> Verdict {
+    func python(_ bundle: String, key: String) async throws -> Verdict {
         let python = try #require(TestEnvironment.which("python3"), "python3 is required (scripts/test installs it)")
-        let r = try runProcess(URL(fileURLWithPath: python), [Self.script, "-", "--key", key, "--json"], stdin: Data(bundle.utf8))
+        let r = try await runProcess(URL(fileURLWithPath: python), [Self.script, "-", "--key", key, "--json"], stdin: Data(bundle.utf8))
         #expect(r.status == 0 || r.status == 1, "independent verifier crashed or refused usage: \(r.stderr)")
         let v = try JSONParser.parse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         return Verdict(ok: v["ok"]?.boolValue == true, seq: v["seq"]?.intValue.map(UInt64.init), root: v["root"]?.stringValue)
@@ -32,7 +32,7 @@ struct IndependentVerifierTests {
     }
 
     @Test("full, partial and per-entry-signed bundles with JSON corner cases; tampered copies")
-    func agreement() throws {
+    func agreement() async throws {
         let dir = try TestEnvironment.temporaryDirectory()
         let data = dir.appendingPathComponent("data").path
         let events = dir.appendingPathComponent("events.ndjson")
@@ -42,17 +42,17 @@ struct IndependentVerifierTests {
             {"action":"a.b","actor":{"id":"x"},"attributes":{"k\u00e9y":1e21,"big":1e20,"s":2.5e-7,"z":-0.0,"n":[[[]],[1,[2]]],"\ud83d\ude00":"\u2028\u0001","\ue000":0.1}}
             """#
         try (String(contentsOf: events, encoding: .utf8) + extra + "\n").write(to: events, atomically: true, encoding: .utf8)
-        #expect(try attest("append", "--data-dir", data, "--batch-size", "8", "--sign-entries", events.path).status == 0)
-        let key = try attest("pubkey", "--data-dir", data).stdout.trimmingCharacters(in: .newlines)
+        #expect(try await attest("append", "--data-dir", data, "--batch-size", "8", "--sign-entries", events.path).status == 0)
+        let key = try await attest("pubkey", "--data-dir", data).stdout.trimmingCharacters(in: .newlines)
 
         var bundles: [(String, String)] = []
         for (start, end) in [(0, 46), (1, 46), (2, 46), (3, 46), (7, 30), (8, 46), (16, 16), (31, 46), (45, 46), (0, 0)] {
-            let b = try attest("export", "--data-dir", data, "--start", "\(start)", "--end", "\(end)")
+            let b = try await attest("export", "--data-dir", data, "--start", "\(start)", "--end", "\(end)")
             #expect(b.status == 0)
             bundles.append(("\(start)..<\(end)", b.stdout))
         }
         for (name, b) in bundles {
-            let p = try python(b, key: key)
+            let p = try await python(b, key: key)
             let s = try swift(b, key: key)
             #expect(p.ok, "python rejects \(name)")
             #expect(p == s, "\(name): python \(p), swift \(s)")
@@ -89,7 +89,7 @@ struct IndependentVerifierTests {
             ),
         ]
         for (name, b) in tampered {
-            let p = try python(b, key: key)
+            let p = try await python(b, key: key)
             let s = try swift(b, key: key)
             #expect(!p.ok && !s.ok, "\(name) must fail")
             #expect(p.seq == s.seq, "\(name): python seq \(String(describing: p.seq)), swift seq \(String(describing: s.seq))")

@@ -1,3 +1,4 @@
+import AttestTesting
 import Foundation
 import Testing
 
@@ -157,7 +158,7 @@ struct ECMAScriptNumberTests {
         "Matches node's JSON.stringify for 30,000 random doubles",
         .enabled(if: nodePath != nil || ProcessInfo.processInfo.environment["ATTEST_INTEGRATION"] == "1")
     )
-    func matchesNode() throws {
+    func matchesNode() async throws {
         let node = try #require(nodePath, "node is required when ATTEST_INTEGRATION=1")
         let values = Self.randomDoubles(count: 30_000)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attest-jcs-\(UUID().uuidString)")
@@ -179,17 +180,10 @@ struct ECMAScriptNumberTests {
         process.stdout.write(out.join("\\n") + "\\n");
         """.write(to: script, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: node)
-        process.arguments = [script.path, hexFile.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let run = try await runProcess(URL(fileURLWithPath: node), [script.path, hexFile.path])
+        #expect(run.status == 0, "node: \(run.stderr)")
 
-        let expected = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+        let expected = run.stdout.split(separator: "\n").map(String.init)
         try #require(expected.count == values.count)
         var mismatches = 0
         let lenient = JSONParser.Limits(bigIntegersAsDoubles: true)

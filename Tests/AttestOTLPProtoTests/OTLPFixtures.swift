@@ -393,37 +393,40 @@ enum PythonOTLPPeer {
     static let script = TestEnvironment.repositoryRoot.appendingPathComponent("Tests/AttestOTLPProtoTests/Fixtures/otlp_peer.py")
 
     /// Whether python3 can import opentelemetry-proto here. When it cannot, says why on stdout.
-    static let available: Bool = {
+    static func available() async -> Bool {
         guard let python = TestEnvironment.which("python3") else {
             print("AttestOTLPProtoTests: python3 not on PATH; the opentelemetry-proto wire tests are skipped")
             return false
         }
-        let probe = try? runProcess(URL(fileURLWithPath: python), ["-c", "import opentelemetry.proto.collector.logs.v1.logs_service_pb2"])
+        let probe = try? await runProcess(URL(fileURLWithPath: python), ["-c", "import opentelemetry.proto.collector.logs.v1.logs_service_pb2"])
         if probe?.status != 0 {
             print("AttestOTLPProtoTests: python3 cannot import opentelemetry-proto; wire tests skipped. \(probe?.stderr ?? "")")
             return false
         }
         return true
-    }()
+    }
 
     /// Run the Python tests if the peer is usable, or if it must be (ATTEST_INTEGRATION=1), so
     /// that under scripts/test a missing python3 or opentelemetry-proto fails them.
-    static var availableOrRequired: Bool { TestEnvironment.integrationRequired || available }
+    static func availableOrRequired() async -> Bool {
+        if TestEnvironment.integrationRequired { return true }
+        return await available()
+    }
 
     static func python() throws -> URL {
         URL(fileURLWithPath: try #require(TestEnvironment.which("python3"), "python3 is required (scripts/test installs it)"))
     }
 
     /// The binary encoding of `name`, as opentelemetry-proto serializes it.
-    static func emit(_ name: String) throws -> Data {
-        let r = try runProcess(try python(), [script.path, "emit", name])
+    static func emit(_ name: String) async throws -> Data {
+        let r = try await runProcess(try python(), [script.path, "emit", name])
         try #require(r.status == 0, "otlp_peer.py emit \(name) failed: \(r.stderr)")
         return try #require(Data(base64Encoded: r.stdout), "otlp_peer.py emit \(name) printed no base64: \(r.stdout)")
     }
 
     /// Has opentelemetry-proto decode `bytes` as `name` and compare it with its own copy.
-    static func check(_ name: String, _ bytes: Data, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let r = try runProcess(try python(), [script.path, "check", name], stdin: bytes)
+    static func check(_ name: String, _ bytes: Data, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let r = try await runProcess(try python(), [script.path, "check", name], stdin: bytes)
         #expect(r.status == 0, "opentelemetry-proto rejects Swift's \(name): \(r.stderr)", sourceLocation: sourceLocation)
         #expect(r.stdout.hasPrefix("ok \(name) \(bytes.count) bytes"), "\(r.stdout)", sourceLocation: sourceLocation)
     }

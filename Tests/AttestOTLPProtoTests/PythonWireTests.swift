@@ -13,14 +13,14 @@ import Testing
 /// peer fails it.
 @Suite(
     "OTLP binary wire format agrees with opentelemetry-proto (Python)",
-    .enabled(if: PythonOTLPPeer.availableOrRequired, "python3 with opentelemetry-proto is not installed (scripts/test installs it)")
+    .enabled("python3 with opentelemetry-proto is not installed (scripts/test installs it)") { await PythonOTLPPeer.availableOrRequired() }
 )
 struct PythonWireTests {
     // MARK: Python encodes, Swift decodes
 
     @Test("ExportLogsServiceRequest from Python: every LogRecord field, resource and scope")
-    func logsFromPython() throws {
-        let bytes = try PythonOTLPPeer.emit("logs")
+    func logsFromPython() async throws {
+        let bytes = try await PythonOTLPPeer.emit("logs")
         let request = try ExportLogsRequest(serializedBytes: bytes)
         #expect(request.unknownFields.data.isEmpty)
 
@@ -76,8 +76,8 @@ struct PythonWireTests {
     }
 
     @Test("ExportTraceServiceRequest from Python: spans with kind, flags, events, links and status")
-    func tracesFromPython() throws {
-        let bytes = try PythonOTLPPeer.emit("traces")
+    func tracesFromPython() async throws {
+        let bytes = try await PythonOTLPPeer.emit("traces")
         let request = try ExportTraceRequest(serializedBytes: bytes)
 
         try #require(request.resourceSpans.count == 1)
@@ -143,8 +143,8 @@ struct PythonWireTests {
     }
 
     @Test("ExportMetricsServiceRequest from Python: cumulative int Sum, Histogram, Gauge, exponential histogram, Summary")
-    func metricsFromPython() throws {
-        let bytes = try PythonOTLPPeer.emit("metrics")
+    func metricsFromPython() async throws {
+        let bytes = try await PythonOTLPPeer.emit("metrics")
         let request = try ExportMetricsRequest(serializedBytes: bytes)
 
         try #require(request.resourceMetrics.count == 1)
@@ -260,15 +260,15 @@ struct PythonWireTests {
     }
 
     @Test("Export*ServiceResponse with partial_success from Python")
-    func responsesFromPython() throws {
-        let logs = try ExportLogsResponse(serializedBytes: try PythonOTLPPeer.emit("logs-response"))
+    func responsesFromPython() async throws {
+        let logs = try ExportLogsResponse(serializedBytes: try await PythonOTLPPeer.emit("logs-response"))
         #expect(logs.hasPartialSuccess)
         #expect(logs.partialSuccess.rejectedLogRecords == 2)
         #expect(logs.partialSuccess.errorMessage == "2 log records had no body")
-        let traces = try ExportTraceResponse(serializedBytes: try PythonOTLPPeer.emit("traces-response"))
+        let traces = try ExportTraceResponse(serializedBytes: try await PythonOTLPPeer.emit("traces-response"))
         #expect(traces.partialSuccess.rejectedSpans == 1)
         #expect(traces.partialSuccess.errorMessage == "1 span had no trace id")
-        let metrics = try ExportMetricsResponse(serializedBytes: try PythonOTLPPeer.emit("metrics-response"))
+        let metrics = try ExportMetricsResponse(serializedBytes: try await PythonOTLPPeer.emit("metrics-response"))
         #expect(metrics.partialSuccess.rejectedDataPoints == 9_000_000_000)
         #expect(metrics.partialSuccess.errorMessage == "too many data points")
     }
@@ -276,24 +276,24 @@ struct PythonWireTests {
     // MARK: Swift encodes, Python decodes
 
     @Test("Swift-encoded requests decode in opentelemetry-proto and equal Python's own copies")
-    func requestsToPython() throws {
-        try PythonOTLPPeer.check("logs", try OTLPFixtures.logs.serializedBytes())
-        try PythonOTLPPeer.check("traces", try OTLPFixtures.traces.serializedBytes())
-        try PythonOTLPPeer.check("metrics", try OTLPFixtures.metrics.serializedBytes())
+    func requestsToPython() async throws {
+        try await PythonOTLPPeer.check("logs", try OTLPFixtures.logs.serializedBytes())
+        try await PythonOTLPPeer.check("traces", try OTLPFixtures.traces.serializedBytes())
+        try await PythonOTLPPeer.check("metrics", try OTLPFixtures.metrics.serializedBytes())
     }
 
     @Test("Swift-encoded responses with partial_success decode in opentelemetry-proto")
-    func responsesToPython() throws {
-        try PythonOTLPPeer.check("logs-response", try OTLPFixtures.logsResponse.serializedBytes())
-        try PythonOTLPPeer.check("traces-response", try OTLPFixtures.tracesResponse.serializedBytes())
-        try PythonOTLPPeer.check("metrics-response", try OTLPFixtures.metricsResponse.serializedBytes())
+    func responsesToPython() async throws {
+        try await PythonOTLPPeer.check("logs-response", try OTLPFixtures.logsResponse.serializedBytes())
+        try await PythonOTLPPeer.check("traces-response", try OTLPFixtures.tracesResponse.serializedBytes())
+        try await PythonOTLPPeer.check("metrics-response", try OTLPFixtures.metricsResponse.serializedBytes())
     }
 
     @Test("the Python check fails on a message that differs")
-    func pythonCheckCatchesDifferences() throws {
+    func pythonCheckCatchesDifferences() async throws {
         var changed = OTLPFixtures.logs
         changed.resourceLogs[0].scopeLogs[0].logRecords[0].eventName = "attest.login.succeeded"
-        let r = try runProcess(
+        let r = try await runProcess(
             try PythonOTLPPeer.python(),
             [PythonOTLPPeer.script.path, "check", "logs"],
             stdin: try changed.serializedBytes()
