@@ -247,7 +247,7 @@ measurements dated in the bullets below):
 - **Single events at 5,000 requests/s** ($(met "$rate_p99" "<=" 10)): ${rate_got} kept a second, p99 ${rate_p99} ms
   against 10 ms (p50 ${rate_p50:-?} ms), the server spending ${rate_us:-?} µs of CPU a request and the
   driver ${rate_client:-?}% of a core; the closed loop at 32 connections made ${closed32:-?} requests/s at
-  ${closed32_us:-?} µs a request. What sets the tail: "Single events and the query index" below.
+  ${closed32_us:-?} µs a request. Where the tail is: "Single events: where the tail is" below.
 - **Store proofs at ${scale_size:-10M}** ($(met "${scale_store_incl:-}" ">=" 100000)): ${scale_store_incl:-?}/s with 2 callers against 100,000
   ($(times "${scale_store_incl:-0}" "$pm_incl") pymerkle against 50×), $(py 'print(round(2e6/float(sys.argv[1])) if float(sys.argv[1]) else "?")' "${scale_store_incl:-0}") µs of a core a proof per caller with the
   tiles in the page cache; the reference machine made 85k–102k with the same code path.
@@ -487,23 +487,26 @@ measurements dated in the bullets below):
   804, 676 µs (733, 836 → 937, 1,105 requests/s), at 8 connections 481, 544 → 462, 380 µs. Then
   a token found is kept for one second (OPERATIONS.md, "Secrets and logs"): 734, 561 → 604,
   511 µs at 1 connection, 8 connections within noise (427, 335 → 328, 338 µs).
-- **Single events and the query index** (2026-12-04, AMD EPYC host). What sets the tail at
-  5,000 requests/s is the query index being written beside them: on a fresh server filled for
-  10 s with batches of 100, then single events at 5,000/s for 10 s (64 connections, continuous
-  verification off), the p99 was 9.9, 10.9, 18.1 ms (max 19–30 ms) with the index as it is, and
-  4.9, 5.9, 5.9 ms (max 9–14 ms) with the indexer held back for the 10 s (its rows kept for
-  later), alternately; the server's CPU per request differs by only 10 µs (281–292 against
-  271–274 µs). The commits themselves are not the tail: of 6,740 commits in such a run (about 7
-  events each), 180 took over 5 ms and 3 over 10 ms (\`attest_ingest_commit_seconds\`), while
-  requests waited up to 47 ms. Tried without a measurable change (each alternately with the
-  code before it, 2–3 pairs, p99 between 8 and 36 ms either way): the index's transactions on a
-  thread of their own at nice 0, 10 or 19; the index database and its checkpoints without fsync;
-  index checkpoints every 10,000 WAL pages instead of 1,000; SQLite's global memory statistics
-  (and their mutex) off; gathering commits for 50 ms instead of 250 ms before each index
-  transaction (worse: p99 18–21 ms). None was kept. So neither CPU priority nor the index's disk
-  writes explain the wait; what is left to measure is where a request waits while an index
-  transaction runs (an off-CPU profile with full stacks: glibc without frame pointers cut the
-  ones taken here at the futex).
+- **Single events: where the tail is** (2026-12-04, AMD EPYC host; nothing kept). On a fresh
+  server filled for 10 s with batches of 100, then single events at 5,000/s for 10 s (64
+  connections, continuous verification off), the p99 moves between 10 and 36 ms from run to run
+  with the same binary. A first set of runs pointed at the query index: with the indexer held
+  back for the 10 s (its rows kept for later) p99 4.9, 5.9, 5.9 ms against 9.9, 10.9, 18.1 ms
+  with it, alternately; a second set half an hour later, on a slower moment, did not repeat it
+  (17.1 and 13.1 ms held back, 20.8 and 11.5 ms with the index). Tried on the index without a
+  change beyond that noise (2–3 alternating pairs each): its transactions on a thread of their
+  own at nice 0, 10 or 19; its database and checkpoints without fsync; its checkpoints every
+  10,000 WAL pages instead of 1,000; SQLite's global memory statistics (and their mutex) off;
+  commits gathered for 50 ms instead of 250 ms before each index transaction (p99 18–21 ms).
+  Measured inside the server (a probe, not kept): of 55,000 requests in such a run, the time from
+  entering the sequencer's queue to being answered exceeded 5 ms for 7,419 and 10 ms for 658
+  (1.2%) while the client's p99 was 20.8 ms; the commits themselves (9,995, \`store.append\`
+  only) exceeded 5 ms 105 times and 10 ms 6 times. The scheduler's run-queue delay for the
+  server's threads (perf sched) averaged 0.1–0.2 ms and peaked at 5 ms. So about half of the
+  p99 is spent in the sequencer, mostly waiting for the commit cycle rather than in the commit's
+  SQLite work, and the other half before and after it (HTTP, normalization, the answer, the
+  driver on the same cores); the next step is to time the rest of the cycle (the hop into GRDB's
+  writer, the index rows, resuming 5–10 continuations) and the request's phases outside it.
 - **Action prefixes behind other actions** (2026-12-04). The run of 0ba9340 measured
   action_prefix pages at 10M at p50 203 ms, p99 313 ms (4.4 and 7.9 ms in the run before): the
   filters before it had written about 17,500 audit.query records, so the newest 20,000 entries
