@@ -46,7 +46,9 @@ let package = Package(
         ),
         .target(
             name: "AttestStore",
-            dependencies: ["AttestCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: [
+                "AttestCore", "CAttestSystem", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "CAttestSystem"),

@@ -145,8 +145,8 @@ final class VerifierService: Service, Sendable {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             // On a low-priority thread of its own, not on the cooperative pool the request
-            // handlers run on (BackgroundExecutor).
-            await withTaskExecutorPreference(BackgroundExecutor.shared) { _ = await self.pass() }
+            // handlers run on (ThreadExecutor.background).
+            await withTaskExecutorPreference(ThreadExecutor.background) { _ = await self.pass() }
             // The wait ends at once on graceful shutdown (SIGTERM), so stopping never waits for it.
             let interval = self.interval
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }

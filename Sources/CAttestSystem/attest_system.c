@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #if defined(__linux__)
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,5 +36,26 @@ int attest_thread_nice(void) {
     return getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
 #else
     return 0;
+#endif
+}
+
+int attest_set_thread_name(const char *name) {
+#if defined(__linux__)
+    // PR_SET_NAME names the calling thread; longer names are cut to 15 bytes.
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0) == 0 ? 0 : -1;
+#else
+    (void)name;
+    return -1;
+#endif
+}
+
+int attest_thread_name(char *buf, int size) {
+#if defined(__linux__)
+    if (size < 16) return -1;
+    return prctl(PR_GET_NAME, (unsigned long)buf, 0, 0, 0) == 0 ? 0 : -1;
+#else
+    (void)buf;
+    (void)size;
+    return -1;
 #endif
 }

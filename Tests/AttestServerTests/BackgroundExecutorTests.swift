@@ -1,3 +1,4 @@
+import AttestStore
 import CAttestSystem
 import Foundation
 import Testing
@@ -9,19 +10,38 @@ struct BackgroundExecutorTests {
     @Test("work with its preference runs on its own thread (the only one at nice 10), across suspensions")
     func runsOnItsThread() async throws {
         let outside = attest_thread_nice()
-        let seen = await withTaskExecutorPreference(BackgroundExecutor.shared) { () async -> [Int32] in
+        let (seen, names) = await withTaskExecutorPreference(ThreadExecutor.background) { () async -> ([Int32], Set<String>) in
             var seen: [Int32] = []
+            var names: Set<String> = []
             for _ in 0..<3 {
                 seen.append(attest_thread_nice())
+                names.insert(ThreadExecutor.currentThreadName())
                 try? await Task.sleep(for: .milliseconds(5))
             }
-            return seen
+            return (seen, names)
         }
-        #expect(BackgroundExecutor.shared.lowered)
+        #expect(names == ["attest-bg"])
+        #expect(ThreadExecutor.background.lowered)
         #expect(outside == 0)
         // Only its thread runs at nice 10 (the cooperative pool runs at the process's 0).
         #expect(seen == [10, 10, 10])
         // The caller's own thread is not changed.
         #expect(attest_thread_nice() == outside)
+    }
+
+    @Test("the sequencer's executor is a thread of its own at the process's niceness, named attest-commit")
+    func sequencerThread() async throws {
+        let outside = ThreadExecutor.currentThreadName()
+        let seen = await withTaskExecutorPreference(ThreadExecutor.sequencer) { () async -> [String] in
+            var seen: [String] = []
+            for _ in 0..<3 {
+                seen.append("\(ThreadExecutor.currentThreadName()) \(attest_thread_nice())")
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            return seen
+        }
+        #expect(seen == ["attest-commit 0", "attest-commit 0", "attest-commit 0"])
+        #expect(ThreadExecutor.currentThreadName() == outside)
+        #expect(outside != "attest-commit")
     }
 }

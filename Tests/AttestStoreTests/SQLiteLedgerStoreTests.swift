@@ -359,6 +359,63 @@ struct SQLiteLedgerStoreTests {
     }
 
     @Test(
+        "While the WAL cannot be restarted (a reader holds an old snapshot), the thread checkpoints once per 1,000 new WAL pages, not after every commit"
+    )
+    func walCheckpointsPerNewPages() async throws {
+        let t = try TestStore()
+        let wal = t.path + "-wal"
+        func walPages() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: wal)[.size]) as? Int ?? 0) / 4_120
+        }
+        try await t.fill(3_000, batch: 100)
+        // A reader in a transaction keeps its snapshot: the WAL is not restarted while it is open.
+        var config = Configuration()
+        config.allowsUnsafeTransactions = true
+        let reader = try DatabaseQueue(path: t.path, configuration: config)
+        try reader.inDatabase { db in
+            try db.execute(sql: "BEGIN")
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM entries")
+        }
+        try await t.fill(1_500, batch: 100, from: 3_000)
+        #expect(walPages() > Int(WALCheckpointer.wakeFrames), "\(walPages()) WAL pages")
+        for _ in 0..<500 where t.store.walCheckpointer.counts.thread == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let before = (checkpoints: t.store.walCheckpointer.counts.thread, pages: walPages())
+        // Single-event commits, a few pages each: by the WAL's size each of them was due a checkpoint.
+        for i in 0..<300 { try await t.fill(1, batch: 1, from: 4_500 + i) }
+        try await Task.sleep(for: .milliseconds(200))
+        let written = walPages() - before.pages
+        let ran = t.store.walCheckpointer.counts.thread - before.checkpoints
+        #expect(written > 500, "the 300 commits wrote \(written) WAL pages")
+        #expect(ran <= written / Int(WALCheckpointer.wakeFrames) + 1, "\(ran) checkpoints for 300 commits of \(written) WAL pages")
+        #expect(t.store.walCheckpointer.counts.writer == 0)
+        try reader.inDatabase { db in try db.execute(sql: "ROLLBACK") }
+        try reader.close()
+        #expect(try await t.verify().ok)
+    }
+
+    @Test("appendBlocking commits on the calling thread's executor and gives the same receipts and checkpoints as append")
+    func appendBlockingOnTheCallersThread() async throws {
+        let t = try TestStore()
+        try await t.fill(10, batch: 5)
+        let (result, names) = try await withTaskExecutorPreference(ThreadExecutor.sequencer) { () async throws -> (AppendResult, [String]) in
+            let before = ThreadExecutor.currentThreadName()
+            let r = try await t.store.appendBlocking(tenant: "default", events: Fixtures.events(3, from: 10), receivedAt: .now())
+            return (r, [before, ThreadExecutor.currentThreadName()])
+        }
+        #expect(names == ["attest-commit", "attest-commit"])
+        #expect(result.receipts.map(\.seq) == [10, 11, 12])
+        #expect(result.checkpoint.size == 13)
+        #expect(try await t.store.latestCheckpoint(tenant: "default") == result.checkpoint)
+        // A repeated ID is a duplicate there as in `append`.
+        let again = try await withTaskExecutorPreference(ThreadExecutor.sequencer) {
+            try await t.store.appendBlocking(tenant: "default", events: Fixtures.events(1, from: 11), receivedAt: .now())
+        }
+        #expect(again.receipts.map(\.duplicate) == [true])
+        #expect(again.receipts.first?.seq == 11)
+        #expect(try await t.verify().ok)
+    }
+
+    @Test(
         "RawInsert binds integers, text, blobs and NULL as GRDB would, reports a refused row with SQLite's message, and leaves the statement usable by GRDB"
     )
     func rawInsert() throws {

@@ -14,4 +14,12 @@ int attest_set_thread_nice(int nice);
 // The scheduling niceness of the calling thread (Linux), or 0 elsewhere.
 int attest_thread_nice(void);
 
+// Names the calling thread (Linux: at most 15 bytes, as `top -H`, `perf` and /proc show it;
+// Foundation's Thread.name does not reach the system there). Returns 0 on success, -1 otherwise.
+int attest_set_thread_name(const char *name);
+
+// Copies the calling thread's name into `buf` (at least 16 bytes, NUL-terminated). Returns 0 on
+// success, -1 otherwise (another system).
+int attest_thread_name(char *buf, int size);
+
 #endif
