@@ -513,30 +513,30 @@ measurements dated in the bullets below):
   it: the figure to lower is the 1.08 ms a commit (fsync alone about 0.4 ms here), or the
   cycle must overlap one commit's fsync with the next one's work (one SQLite connection cannot).
 - **Single events: the commit cycle** (2026-12-04, later; same host and A/B method as above,
-  \`/metrics\` read before and after each 10 s run for the commits' count and mean time). Two
-  changes, both kept:
-  1. **WAL checkpoints once per 1,000 new pages.** Counting \`fdatasync\` and \`pwrite\` per file
-     descriptor (\`perf record -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64\`) at
-     2,500 single-event requests/s: the ledger's commits made 1,284 fsyncs a second, and the WAL
-     checkpoint thread another 1,090 (632 WAL and 458 database fsyncs) with 6,200 page writes.
-     Steady commits rarely leave the WAL fully copied when the next one begins, so the WAL was
-     not restarted, stayed past 1,000 pages, and the hook woke the thread after nearly every
-     commit. Now it counts pages written since the last checkpoint began (STORE.md): 15
-     checkpoint fsyncs a second and 1,640 page writes at the same rate. New test: with a reader
-     holding an old snapshot, 300 single-event commits ran 241 checkpoints before and at most
-     2 now.
-  2. **The commit loop on a thread of its own** (\`attest-commit\`), entering GRDB's writer queue
-     synchronously instead of hopping to a thread of the queue and back (STORE.md).
-  At 5,000 requests/s, mean commit time (and events per commit): before both 0.74 ms (3.9);
-  with 1: 0.64, 0.68, 0.56 ms (3.4, 3.6, 2.9); with 1 and 2: 0.51, 0.36, 0.43, 0.44 ms (2.9,
-  2.1, 2.5, 2.5). **The client's p99 did not follow**: 11.2 ms before, 13.4, 12.2, 8.8 with 1,
-  15.4, 10.5, 12.5, 11.2 with both, in alternating runs. The loop stays 96–106% busy whatever a
-  commit costs: a cheaper commit makes more and smaller ones (14,256 commits in 10 s before,
-  18,911–26,488 after), and the server's CPU stays at about 140% of its 200% (at 2,500
-  requests/s still 113–126%: a commit every 1.2 events). With the driver's 35% the machine is
-  ~88% busy, and the tail is set there, outside the commit cycle. What would lower it is less
-  CPU per request in the server (HTTP, normalization, the indexer's rows) or fewer, larger
-  commits at the same latency; not tried yet.
+  \`/metrics\` read before and after each 10 s run for the commits' count and mean time).
+  **Kept: WAL checkpoints once per 1,000 new pages.** Counting \`fdatasync\` and \`pwrite\` per file
+  descriptor (\`perf record -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64\`) at
+  2,500 single-event requests/s: the ledger's commits made 1,284 fsyncs a second, and the WAL
+  checkpoint thread another 1,090 (632 WAL and 458 database fsyncs) with 6,200 page writes.
+  Steady commits rarely leave the WAL fully copied when the next one begins, so the WAL was not
+  restarted, stayed past 1,000 pages, and the hook woke the thread after nearly every commit.
+  Now it counts pages written since the last checkpoint began (STORE.md): 15 checkpoint fsyncs
+  a second and 1,640 page writes at the same rate. New test: with a reader holding an old
+  snapshot, 300 single-event commits ran 241 checkpoints before and at most 2 now. At 5,000
+  requests/s the mean commit went from 0.74 ms (3.9 events) to 0.56–0.68 ms (2.9–3.6 events).
+  **Tried, not kept:** (a) the commit loop on a thread of its own entering GRDB's writer queue
+  synchronously (no hop to a queue thread and back): mean commit 0.36–0.51 ms (2.1–2.9 events),
+  but it picked requests up so fast that a test relying on requests queueing behind a commit
+  (429 from a queue of one event) stopped seeing any; (b) a minimum time between commit starts,
+  so commits are fewer and larger: at 1 ms, 7,954 commits of 6.9 events instead of 22,855 of 2.4,
+  server CPU 128% instead of 143%, p99 13.2 against 12.3 ms; at 2 ms, 4,581 commits of 12
+  events, 122%, p99 16.5 ms. **The client's p99 did not follow the commit time**: 11.2 ms before,
+  13.4, 12.2, 8.8 ms with the checkpoint change, 15.4, 10.5, 12.5, 11.2 ms with (a) as well, in
+  alternating runs. The loop stays 96–106% busy whatever a commit costs (a cheaper commit makes
+  more and smaller ones), the server's CPU stays at about 140% of its 200% (at 2,500 requests/s
+  still 113–126%), and with the driver's 35% the machine is ~88% busy: the tail is set by that,
+  outside the commit cycle, and what would lower it is less CPU per request in the server
+  (HTTP, normalization, the answer, the indexer's rows).
 - **Action prefixes behind other actions** (2026-12-04). The run of 0ba9340 measured
   action_prefix pages at 10M at p50 203 ms, p99 313 ms (4.4 and 7.9 ms in the run before): the
   filters before it had written about 17,500 audit.query records, so the newest 20,000 entries

@@ -111,10 +111,6 @@ public protocol LedgerStore: Sendable {
     func storedLog(tenant: String) async throws -> LogInfo?
     /// Appends events atomically; repeated IDs return their first receipt and add nothing.
     func append(tenant: String, events: [AuditEvent], receivedAt: Timestamp) async throws -> AppendResult
-    /// ``append(tenant:events:receivedAt:)`` for a caller on a thread of its own (the sequencer's,
-    /// ``ThreadExecutor/sequencer``): the store may block that thread for the write instead of
-    /// handing it to another thread and waiting (SQLite does). By default, `append`.
-    func appendBlocking(tenant: String, events: [AuditEvent], receivedAt: Timestamp) async throws -> AppendResult
     /// The newest checkpoint of `tenant`'s log.
     func latestCheckpoint(tenant: String) async throws -> StoredCheckpoint?
     /// Checkpoints with sizes in `range`, ascending.
@@ -191,10 +187,6 @@ public struct LogKey: Hashable, Sendable {
 }
 
 extension LedgerStore {
-    public func appendBlocking(tenant: String, events: [AuditEvent], receivedAt: Timestamp) async throws -> AppendResult {
-        try await append(tenant: tenant, events: events, receivedAt: receivedAt)
-    }
-
     public func storedLog(tenant: String) async throws -> LogInfo? { try await log(tenant: tenant, create: false) }
 
     public func tiledNodes(tenant: String, ids: [Merkle.NodeID]) async throws -> [Merkle.NodeID: Hash256] { [:] }

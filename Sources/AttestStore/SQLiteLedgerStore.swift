@@ -151,17 +151,6 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    /// ``write(_:)`` on the calling thread, which it blocks until the transaction is committed.
-    func writeBlocking<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) throws -> T {
-        do {
-            return try pool.writeWithoutTransaction { db in try Self.inWriteTransaction(db, body) }
-        } catch let e as StoreError {
-            throw e
-        } catch {
-            throw StoreError(.unavailable, "database write failed: \(Self.describe(error))")
-        }
-    }
-
     /// `body` in one `BEGIN IMMEDIATE` transaction begun and committed by cached statements, rolled
     /// back when `body` or the commit fails. GRDB's `write` does the same but parses its `BEGIN` and
     /// `COMMIT` anew each time (about 4% of a single-event append's CPU).
@@ -269,13 +258,6 @@ public final class SQLiteLedgerStore: LedgerStore {
         try await appendBatch(tenant: tenant, receivedAt: receivedAt, handover: nil) { _, _ in events }
     }
 
-    /// The transaction runs on the calling thread (GRDB's writer queue, entered synchronously),
-    /// not handed to a thread of the queue's and awaited: two thread wake-ups less per commit, each
-    /// of which waited for a core on a busy machine (BENCHMARKS.md "Single events").
-    public func appendBlocking(tenant: String, events: [AuditEvent], receivedAt: Timestamp) async throws -> AppendResult {
-        try await appendBatch(tenant: tenant, receivedAt: receivedAt, handover: nil, blocking: true) { _, _ in events }
-    }
-
     public func rotateKey(tenant: String, to newSigner: any NoteSigner, receivedAt: Timestamp) async throws -> KeyRotationResult {
         let rotation = Mutex<KeyRotation?>(nil)
         let result = try await appendBatch(tenant: tenant, receivedAt: receivedAt, handover: newSigner) { origin, seq in
@@ -310,13 +292,12 @@ public final class SQLiteLedgerStore: LedgerStore {
         tenant: String,
         receivedAt: Timestamp,
         handover: (any NoteSigner)?,
-        blocking: Bool = false,
         makeEvents: @Sendable @escaping (String, UInt64) throws -> [AuditEvent]
     ) async throws -> AppendResult {
         guard let info = try await log(tenant: tenant, create: true) else { throw StoreError(.notFound, "no log") }
         let signer = try signers.signer(forOrigin: info.origin)
         let signEntries = options.signEntries
-        let transaction: @Sendable (Database) throws -> AppendResult = { db in
+        return try await write { db in
             let (logID, origin) = try self.logID(db, tenant)
             guard
                 let head = try Row.fetchOne(
@@ -435,7 +416,6 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             return AppendResult(receipts: receipts, checkpoint: StoredCheckpoint(size: tree.size, root: root, note: note, createdAt: now))
         }
-        return blocking ? try writeBlocking(transaction) : try await write(transaction)
     }
 
     // MARK: Reads

@@ -1,28 +1,23 @@
 import CAttestSystem
 import Foundation
 
-/// A task executor with one thread of its own, at a given scheduling niceness.
+/// A task executor with one thread of its own, at a given scheduling niceness, for background
+/// work that is mostly CPU: the continuous verification (``background``, nice 10).
 ///
-/// Two uses:
-/// - **Background work that is mostly CPU** (the continuous verification, ``background``, nice 10).
-///   Swift's cooperative pool has as many threads as cores (two on the benchmark machine). A
-///   verification pass checks its entries in chunks of 4,096 without suspending, so on that pool
-///   it held one of the two threads for tens of milliseconds at a time, and request handlers
-///   queued behind it: a query's p99 rose by about 4 ms with a pass every 5 s under light ingest
-///   (BENCHMARKS.md). On this thread the work yields to the request handlers whenever they need
-///   the cores, and takes what they leave; when the machine is busy for long, the verification
-///   falls behind and catches up afterwards (its lag is in `/readyz` and `/metrics`).
-/// - **The sequencer's commit loop** (``sequencer``, nice 0): it may block its thread for the
-///   ledger write (``LedgerStore/appendBlocking(tenant:events:receivedAt:)``), so each commit runs
-///   start to end on one thread instead of hopping to the store's writer queue and back.
+/// Swift's cooperative pool has as many threads as cores (two on the benchmark machine). A
+/// verification pass checks its entries in chunks of 4,096 without suspending, so on that pool it
+/// held one of the two threads for tens of milliseconds at a time (seconds over a pass after a
+/// long burst of ingest), and request handlers queued behind it: a query's p99 rose by about
+/// 4 ms with a pass every 5 s under light ingest (BENCHMARKS.md). On this thread the work yields
+/// to the request handlers whenever they need the cores, and takes what they leave; when the
+/// machine is busy for long, the verification falls behind and catches up afterwards (its lag is
+/// in `/readyz` and `/metrics`).
 ///
 /// Hand-written: neither the standard library nor SwiftNIO on this machine offers a thread-backed
 /// `TaskExecutor`. Each lives as long as the process.
 public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     /// The process's executor for background work (nice 10).
     public static let background = ThreadExecutor(name: "attest-bg", nice: 10)
-    /// The process's executor for the sequencer's commit loop (nice 0).
-    public static let sequencer = ThreadExecutor(name: "attest-commit", nice: 0)
 
     // `pending` is only touched with `condition` locked.
     private let condition = NSCondition()
@@ -35,7 +30,7 @@ public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread { [unowned self] in
             _ = attest_set_thread_name(name)
-            self.lowered = nice == 0 || attest_set_thread_nice(nice) == 0
+            self.lowered = attest_set_thread_nice(nice) == 0
             ready.signal()
             self.loop()
         }

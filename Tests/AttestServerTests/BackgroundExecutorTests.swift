@@ -28,20 +28,4 @@ struct BackgroundExecutorTests {
         // The caller's own thread is not changed.
         #expect(attest_thread_nice() == outside)
     }
-
-    @Test("the sequencer's executor is a thread of its own at the process's niceness, named attest-commit")
-    func sequencerThread() async throws {
-        let outside = ThreadExecutor.currentThreadName()
-        let seen = await withTaskExecutorPreference(ThreadExecutor.sequencer) { () async -> [String] in
-            var seen: [String] = []
-            for _ in 0..<3 {
-                seen.append("\(ThreadExecutor.currentThreadName()) \(attest_thread_nice())")
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-            return seen
-        }
-        #expect(seen == ["attest-commit 0", "attest-commit 0", "attest-commit 0"])
-        #expect(ThreadExecutor.currentThreadName() == outside)
-        #expect(outside != "attest-commit")
-    }
 }

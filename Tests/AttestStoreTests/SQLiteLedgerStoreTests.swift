@@ -393,28 +393,6 @@ struct SQLiteLedgerStoreTests {
         #expect(try await t.verify().ok)
     }
 
-    @Test("appendBlocking commits on the calling thread's executor and gives the same receipts and checkpoints as append")
-    func appendBlockingOnTheCallersThread() async throws {
-        let t = try TestStore()
-        try await t.fill(10, batch: 5)
-        let (result, names) = try await withTaskExecutorPreference(ThreadExecutor.sequencer) { () async throws -> (AppendResult, [String]) in
-            let before = ThreadExecutor.currentThreadName()
-            let r = try await t.store.appendBlocking(tenant: "default", events: Fixtures.events(3, from: 10), receivedAt: .now())
-            return (r, [before, ThreadExecutor.currentThreadName()])
-        }
-        #expect(names == ["attest-commit", "attest-commit"])
-        #expect(result.receipts.map(\.seq) == [10, 11, 12])
-        #expect(result.checkpoint.size == 13)
-        #expect(try await t.store.latestCheckpoint(tenant: "default") == result.checkpoint)
-        // A repeated ID is a duplicate there as in `append`.
-        let again = try await withTaskExecutorPreference(ThreadExecutor.sequencer) {
-            try await t.store.appendBlocking(tenant: "default", events: Fixtures.events(1, from: 11), receivedAt: .now())
-        }
-        #expect(again.receipts.map(\.duplicate) == [true])
-        #expect(again.receipts.first?.seq == 11)
-        #expect(try await t.verify().ok)
-    }
-
     @Test(
         "RawInsert binds integers, text, blobs and NULL as GRDB would, reports a refused row with SQLite's message, and leaves the statement usable by GRDB"
     )

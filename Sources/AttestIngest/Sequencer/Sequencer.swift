@@ -173,7 +173,7 @@ public final class Sequencer: Service, Sendable {
         let started = ContinuousClock.now
         do {
             let receivedAt = group.last!.receivedAt
-            let result = try await store.appendBlocking(tenant: tenant, events: events, receivedAt: receivedAt)
+            let result = try await store.append(tenant: tenant, events: events, receivedAt: receivedAt)
             commitLatency.record(duration: ContinuousClock.now - started)
             batchSize.record(events.count)
             let dup = result.receipts.filter(\.duplicate).count
@@ -201,25 +201,18 @@ public final class Sequencer: Service, Sendable {
     }
 
     /// Runs until graceful shutdown, then commits what is queued and refuses new work.
-    ///
-    /// The loop runs on a thread of its own (``ThreadExecutor/sequencer``) and commits through
-    /// ``LedgerStore/appendBlocking(tenant:events:receivedAt:)``: with SQLite a commit runs start to
-    /// end on that thread, where it used to wait for a thread of the store's writer queue and then
-    /// for one of the cooperative pool to resume on, twice per commit (BENCHMARKS.md "Single events").
     public func run() async throws {
-        await withTaskExecutorPreference(ThreadExecutor.sequencer) {
-            await withGracefulShutdownHandler {
-                for await _ in wakeup {
-                    await drain()
-                }
-            } onGracefulShutdown: {
-                self.state.withLock { $0.stopped = true }
-                self.wake.finish()
+        await withGracefulShutdownHandler {
+            for await _ in wakeup {
+                await drain()
             }
-            // However the loop ended (graceful shutdown or cancellation), refuse new work and finish
-            // what was accepted, so no caller is left waiting.
-            state.withLock { $0.stopped = true }
-            await drain()
+        } onGracefulShutdown: {
+            self.state.withLock { $0.stopped = true }
+            self.wake.finish()
         }
+        // However the loop ended (graceful shutdown or cancellation), refuse new work and finish
+        // what was accepted, so no caller is left waiting.
+        state.withLock { $0.stopped = true }
+        await drain()
     }
 }
