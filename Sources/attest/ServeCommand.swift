@@ -97,11 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
         _ = attest_limit_malloc_arenas(Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         let config = try resolvedConfig()
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in DeferredMetadataLogHandler.standardError(label: label, level: level) }
         let logger = Logger(label: "attest")
         let components: ServerComponents
         do {

@@ -77,7 +77,7 @@ struct WitnessServeCommand: AsyncParsableCommand {
         }
         let store: WitnessStore
         do { store = try WitnessStore(path: dataDir + "/witness.sqlite") } catch let e as StoreError { throw CLIError.usage(e.reason) }
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap { label in DeferredMetadataLogHandler.standardError(label: label, level: .info) }
         let logger = Logger(label: "attest.witness")
         let server = WitnessServer(store: store, cosigner: try Self.cosigner(signer), logs: logs, logger: logger)
         logger.info("witness \(server.cosigner.verifierKey) listening on http://\(host):\(port) for \(logs.map(\.name).joined(separator: ", "))")
