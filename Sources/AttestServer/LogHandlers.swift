@@ -5,7 +5,7 @@ import Logging
 /// `StreamLogHandler` formats its whole metadata into text each time one key is set, and the
 /// server sets keys on every request whether or not anything is logged (Hummingbird its
 /// `hb.request.id`, `BearerAuthMiddleware` the `attest.token` name): about 2.5% of the server's
-/// CPU with single-event requests (perf, docs/BENCHMARKS.md). This handler keeps the keys in a
+/// CPU with single-event requests (perf, docs/PERFORMANCE.md). This handler keeps the keys in a
 /// dictionary and hands them to the stream handler only with a line that is written, which then
 /// formats them once. The output is the stream handler's, unchanged.
 public struct DeferredMetadataLogHandler: LogHandler {

@@ -8,7 +8,7 @@ import GRDBSQLite
 /// row and turns each into a `DatabaseValue` (copying every blob into `Data`) before binding them:
 /// allocation, reference counting and existential copies that showed in the writers' profiles
 /// beside SQLite's own work. This is used for the rows written for every appended event (the
-/// entry, its Merkle nodes, its query index row); the A/B is in docs/BENCHMARKS.md. Hand-written
+/// entry, its Merkle nodes, its query index row); the A/B is in docs/PERFORMANCE.md. Hand-written
 /// because GRDB has no binding path without the boxes.
 ///
 /// The statement stays GRDB's (it prepares and finalizes it); after the step it is reset and its

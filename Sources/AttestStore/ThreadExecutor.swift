@@ -8,7 +8,7 @@ import Foundation
 /// verification pass checks its entries in chunks of 4,096 without suspending, so on that pool it
 /// held one of the two threads for tens of milliseconds at a time (seconds over a pass after a
 /// long burst of ingest), and request handlers queued behind it: a query's p99 rose by about
-/// 4 ms with a pass every 5 s under light ingest (BENCHMARKS.md). On this thread the work yields
+/// 4 ms with a pass every 5 s under light ingest (docs/PERFORMANCE.md). On this thread the work yields
 /// to the request handlers whenever they need the cores, and takes what they leave; when the
 /// machine is busy for long, the verification falls behind and catches up afterwards (its lag is
 /// in `/readyz` and `/metrics`).

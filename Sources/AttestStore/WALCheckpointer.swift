@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// SQLite's default `wal_autocheckpoint` runs the checkpoint inside the commit that takes the WAL
 /// past 1,000 pages: that commit also copies about 4 MB into the database file and fsyncs it
-/// (docs/BENCHMARKS.md: about 8% of the server's CPU at batches of 100, all of it on the one
+/// (docs/PERFORMANCE.md: about 8% of the server's CPU at batches of 100, all of it on the one
 /// writer, and a stall for the requests in that commit). Here the writer's WAL hook only counts:
 /// once ``wakeFrames`` pages were written since the last checkpoint it wakes this thread, which
 /// runs a `PASSIVE` checkpoint through its own connection while the writer goes on (a passive

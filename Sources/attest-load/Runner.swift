@@ -51,7 +51,7 @@ struct LoadResult: Sendable {
 /// event loop: a request is written when the last answer ends (or when it is due), without a task
 /// or a connection pool per request. The driver shares the 2-core benchmark machine with the
 /// server; through AsyncHTTPClient it had taken about 250 µs of CPU per request (0.76 of a core
-/// at 3,000 single-event requests/s), CPU the server then did not have (docs/BENCHMARKS.md).
+/// at 3,000 single-event requests/s), CPU the server then did not have (docs/PERFORMANCE.md).
 struct LoadRunner {
     var baseURL: String
     var token: String?

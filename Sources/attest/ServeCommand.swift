@@ -92,7 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         // glibc gives each thread that meets a locked arena a new one, up to 8 per core, and memory
         // freed in one arena is not reused by another: under sustained ingest the server's RSS grew
-        // ~40% more with the default than with one arena per core (docs/BENCHMARKS.md). The
+        // ~40% more with the default than with one arena per core (docs/PERFORMANCE.md). The
         // MALLOC_ARENA_MAX environment variable still wins.
         _ = attest_limit_malloc_arenas(Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         let config = try resolvedConfig()

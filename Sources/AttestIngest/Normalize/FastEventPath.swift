@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Parsing each event into a tree of dictionaries, walking it three times (schema, redaction,
 /// canonical form) and freeing it took about 40% of the server's CPU with batches of 100
-/// (BENCHMARKS.md, "What bounds"). This path reads the body once into a flat list of nodes that
+/// (docs/PERFORMANCE.md, "REST ingest"). This path reads the body once into a flat list of nodes that
 /// point into the body's bytes, and does the same work on it. It is hand-written (no library
 /// parses JSON into such a form and does RFC 8785 from it), and it is deliberately narrow: it
 /// takes a batch only when it is certain to produce exactly what the tree path
