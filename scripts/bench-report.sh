@@ -248,8 +248,8 @@ these lines, dated, and what was tried and not kept, are in [PERFORMANCE.md](PER
 - **Single events at 5,000 requests/s** ($(met "$rate_p99" "<=" 10)): ${rate_got} kept a second, p99 ${rate_p99} ms
   against 10 ms (p50 ${rate_p50:-?} ms), the server spending ${rate_us:-?} µs of CPU a request and the
   driver ${rate_client:-?}% of a core; the closed loop at 32 connections made ${closed32:-?} requests/s at
-  ${closed32_us:-?} µs a request. The server runs at about 140% of its 200% and the driver
-  at about 35%: the tail is the two cores' contention, not the commit (mean 0.6 ms, fsync
+  ${closed32_us:-?} µs a request. The server ran at ${rate_server:-?}% of its $(( $(nproc) * 100 ))% and the
+  driver at ${rate_client:-?}%: the tail is the two cores' contention, not the commit (mean 0.6 ms, fsync
   included); PERFORMANCE.md, "Single events".
 - **Store proofs at ${scale_size:-10M}** ($(met "${scale_store_incl:-}" ">=" 100000)): ${scale_store_incl:-?}/s with 2 callers against 100,000
   ($(times "${scale_store_incl:-0}" "$pm_incl") pymerkle against 50×), $(py 'print(round(2e6/float(sys.argv[1])) if float(sys.argv[1]) else "?")' "${scale_store_incl:-0}") µs of a core a proof per caller with the

@@ -34,6 +34,7 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Seconds sent before measuring (not counted).") var warmup = 1.0
     @Option(help: "Requests per second across all connections (default: as fast as answered).") var rate: Double?
     @Option(help: "Label for this series in the BENCH line.") var series: String?
+    @Option(help: "Event loop threads driving the connections (default: one per core).") var threads: Int?
     @Option(help: "Report the resident memory of this process (the server) before and after.") var watchPid: Int32?
 
     func validate() throws {
@@ -42,6 +43,7 @@ struct CommonOptions: ParsableArguments {
         if duration <= 0 { problems.append("--duration must be positive") }
         if warmup < 0 { problems.append("--warmup must not be negative") }
         if let rate, rate <= 0 { problems.append("--rate must be positive") }
+        if let threads, threads < 1 { problems.append("--threads must be at least 1") }
         if URL(string: server)?.host == nil {
             problems.append("--server \(server) is not a URL")
         } else if URL(string: server)?.scheme != "http" {
@@ -57,7 +59,8 @@ struct CommonOptions: ParsableArguments {
             connections: connections,
             duration: duration,
             warmup: warmup,
-            rate: rate
+            rate: rate,
+            threads: threads
         )
     }
 
@@ -83,6 +86,7 @@ struct CommonOptions: ParsableArguments {
         for (k, v) in fields { line += " \(k)=\(v)" }
         line += " connections=\(connections)"
         if let rate { line += " rate=\(Int(rate))" }
+        if let threads { line += " threads=\(threads)" }
         line += " requests=\(result.requests) \(unit)=\(result.items) seconds=\(String(format: "%.2f", result.seconds))"
         line += " \(unit)_per_s=\(Int(perSecond.rounded()))"
         line += " p50_ms=\(result.ms(50)) p90_ms=\(result.ms(90)) p99_ms=\(result.ms(99)) p999_ms=\(result.ms(99.9))"

@@ -59,6 +59,8 @@ struct LoadRunner {
     var duration: Double
     var warmup: Double
     var rate: Double?
+    /// Event loop threads; nil: NIO's singleton group (one per core).
+    var threads: Int? = nil
     var timeout: Int64 = 60
 
     func run(_ make: @escaping @Sendable (_ request: Int) -> LoadRequest) async throws -> LoadResult {
@@ -84,7 +86,9 @@ struct LoadRunner {
             timeout: .seconds(timeout),
             make: make
         )
-        let group = MultiThreadedEventLoopGroup.singleton
+        let own = threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
+        defer { own?.shutdownGracefully { _ in } }
+        let group = own ?? MultiThreadedEventLoopGroup.singleton
         let results = (0..<connections).map { worker in
             let loop = group.next()
             let done = loop.makePromise(of: LoadResult.self)

@@ -81,10 +81,10 @@ def test_fixed_rate_sends_on_schedule(load_bin, servers, tmp_path):
     srv = servers(tmp_path / "d")
     before = log_size(srv)
     r = run_load(load_bin, "ingest", "--server", srv.base, "--batch", "1", "--connections", "4", "--rate", "40",
-                 "--duration", "2", "--warmup", "0.5", token=srv.token)
+                 "--threads", "1", "--duration", "2", "--warmup", "0.5", token=srv.token)
     assert r.returncode == 0, r.stderr
     b = bench_line(r.stdout)
-    assert b["rate"] == "40"
+    assert b["rate"] == "40" and b["threads"] == "1"
     # 40 requests/s for 2.5 s, warm-up included: 100 due, every one sent and in the log.
     assert int(b["sent_requests"]) == 100, b
     assert int(b["requests"]) == 80, b
@@ -127,8 +127,8 @@ def test_failures_exit_nonzero_naming_the_first(load_bin, servers, tmp_path):
     assert bench_line(r.stdout)["errors"] != "0"
     r = run_load(load_bin, "query", "--server", srv.base, "--filter", "bogus", token=srv.token)
     assert r.returncode != 0 and "bogus" in r.stderr
-    r = run_load(load_bin, "ingest", "--connections", "0", "--duration", "-1")
-    assert r.returncode != 0 and "--connections" in r.stderr and "--duration" in r.stderr
+    r = run_load(load_bin, "ingest", "--connections", "0", "--duration", "-1", "--threads", "0")
+    assert r.returncode != 0 and "--connections" in r.stderr and "--duration" in r.stderr and "--threads" in r.stderr
     # Nothing listening: every request fails, and the run says so.
     r = run_load(load_bin, "ingest", "--server", "http://127.0.0.1:9", "--duration", "0.3", "--warmup", "0")
     assert r.returncode == 1 and "failed" in r.stderr
